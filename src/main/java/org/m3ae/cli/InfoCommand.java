@@ -1,0 +1,94 @@
+package org.m3ae.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.m3ae.model.BuildOptions;
+import org.m3ae.model.M3aeGraph;
+import org.m3ae.model.M3aeModel;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.model.ParameterCount;
+import org.m3ae.model.PassSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code info}: builds a model's graph (weights zero-filled, so it is quick) and reports its size. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+    description = "Build the graph of a model config and print parameter counts per module and token counts.")
+public final class InfoCommand implements Callable<Integer> {
+  @Option(names = "--config", required = true, description = "Model config YAML (configs/models/*.yaml).")
+  Path config;
+
+  @Option(names = "--json", description = "Print one JSON object instead of a table.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelConfig cfg = ModelConfig.load(config);
+    long t0 = System.nanoTime();
+    // One pass with every pre-training head, so the heads' weights exist and are counted.
+    PassSpec pass = PassSpec.inference().withHeads(PassSpec.Head.MLM, PassSpec.Head.MIM, PassSpec.Head.ITM);
+    M3aeGraph g = M3aeModel.build(cfg, BuildOptions.defaults().withRandomInit(false).withPass(pass));
+    double buildS = (System.nanoTime() - t0) / 1e9;
+    ParameterCount pc = ParameterCount.of(g);
+    Map<String, Long> paper = pc.paperTable1(cfg);
+
+    if (json) {
+      ObjectMapper om = new ObjectMapper();
+      ObjectNode root = om.createObjectNode();
+      root.put("config", cfg.name());
+      ObjectNode p = root.putObject("params");
+      p.put("vision", pc.vision());
+      p.put("text", pc.text());
+      p.put("fusion", pc.fusion());
+      p.put("projections", pc.projections());
+      p.put("poolers", pc.poolers());
+      ObjectNode h = p.putObject("heads");
+      h.put("mlm", pc.mlm());
+      h.put("mim", pc.mim());
+      h.put("itm", pc.itm());
+      p.put("mim_fixed_positions", pc.mimFixed());
+      p.put("backbone", pc.backbone());
+      p.put("total", pc.total());
+      ObjectNode t = root.putObject("paper_table1");
+      paper.forEach(t::put);
+      ObjectNode tok = root.putObject("tokens");
+      tok.put("image", cfg.vision().numTokens());
+      tok.put("image_visible_mim", cfg.mimKeep() + 1);
+      tok.put("text", cfg.text().maxTextLen());
+      System.out.println(om.writeValueAsString(root));
+      return 0;
+    }
+    var v = cfg.vision();
+    System.out.printf("%s  (graph built in %.1f s, %d variables)%n", cfg.name(), buildS, g.trainable().size());
+    System.out.printf("  image   %d px, patch %d: %d tokens (%d patches + CLS); MIM keeps %d (+CLS)%n",
+        v.imageSize(), v.patchSize(), v.numTokens(), v.numPatches(), cfg.mimKeep());
+    System.out.printf("  text    %d tokens, vocab %d%n", cfg.text().maxTextLen(), cfg.text().vocabSize());
+    System.out.printf("  layers  vision %d, text %d, fusion %d per stream (MIM reads after %d)%n",
+        v.encoder().layers(), cfg.text().encoder().layers(), cfg.fusion().layers(), cfg.mimFusionLayer());
+    System.out.println();
+    System.out.printf("  %-28s %15s%n", "module", "parameters");
+    row("vision encoder", pc.vision());
+    row("text encoder", pc.text());
+    row("fusion (both streams)", pc.fusion());
+    row("projections + modality emb.", pc.projections());
+    row("poolers", pc.poolers());
+    row("backbone", pc.backbone());
+    row("MLM head", pc.mlm());
+    row("MIM head (trainable)", pc.mim());
+    row("MIM fixed positions", pc.mimFixed());
+    row("ITM head", pc.itm());
+    row("total (trainable)", pc.total());
+    System.out.println();
+    System.out.println("  paper Table 1 accounting (image @384 px + unused CLIP text tower; text + pooler):");
+    paper.forEach((k, val) -> row("  " + k, val));
+    return 0;
+  }
+
+  private static void row(String name, long n) {
+    System.out.printf("  %-28s %,15d%n", name, n);
+  }
+}

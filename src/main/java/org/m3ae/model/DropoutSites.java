@@ -1,0 +1,63 @@
+package org.m3ae.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Dropout masks fed as placeholders. In DL4J 1.0.0-M2.1 {@code sd.nn.dropout} has no gradient and random ops redraw
+ * the same numbers on every call (DL4J-NOTES), so a training graph declares one placeholder per dropout site and the
+ * loop draws fresh inverted-dropout masks in Java each step. Inference graphs have no sites.
+ */
+public final class DropoutSites {
+  /** One site: placeholder name, its shape with the batch axis as -1, and the drop probability. */
+  public record Site(String placeholder, long[] shape, double rate) {}
+
+  private final List<Site> sites = new ArrayList<>();
+
+  void add(Site s) {
+    sites.add(s);
+  }
+
+  public List<Site> sites() {
+    return Collections.unmodifiableList(sites);
+  }
+
+  public boolean isEmpty() {
+    return sites.isEmpty();
+  }
+
+  /** Fresh masks for a batch: each element is 0 with probability p, else 1/(1−p), so expectations are unchanged. */
+  public Map<String, INDArray> sample(int batch, DataType dtype, SplittableRandom rng) {
+    Map<String, INDArray> out = new HashMap<>();
+    for (Site s : sites) {
+      long[] shape = s.shape().clone();
+      shape[0] = batch;
+      long n = 1;
+      for (long d : shape) n *= d;
+      float keep = (float) (1.0 - s.rate());
+      float scale = 1f / keep;
+      float[] v = new float[Math.toIntExact(n)];
+      for (int i = 0; i < v.length; i++) v[i] = rng.nextDouble() < keep ? scale : 0f;
+      out.put(s.placeholder(), Nd4j.create(v, shape, 'c').castTo(dtype));
+    }
+    return out;
+  }
+
+  /** All-ones masks: the training graph evaluated without dropout (validation, gradient checks). */
+  public Map<String, INDArray> identity(int batch, DataType dtype) {
+    Map<String, INDArray> out = new HashMap<>();
+    for (Site s : sites) {
+      long[] shape = s.shape().clone();
+      shape[0] = batch;
+      out.put(s.placeholder(), Nd4j.ones(dtype, shape));
+    }
+    return out;
+  }
+}

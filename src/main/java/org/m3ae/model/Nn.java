@@ -1,0 +1,128 @@
+package org.m3ae.model;
+
+import org.m3ae.model.ModelConfig.Activation;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The few operations every block is made of, written from primitive SameDiff ops so that their gradients are right
+ * in DL4J 1.0.0-M2.1 (DL4J-NOTES: the fused attention op drops the gradient through its weights, the LayerNorm op
+ * has no epsilon, {@code preciseGelu} is the tanh approximation). One instance serves one forward pass: it prefixes
+ * the pass's public names and registers its dropout sites.
+ */
+public final class Nn {
+  private final SameDiff sd;
+  private final Params params;
+  private final String prefix;
+  private final boolean training;
+  private final DropoutSites dropout;
+
+  Nn(Params params, String prefix, boolean training, DropoutSites dropout) {
+    this.sd = params.sd();
+    this.params = params;
+    this.prefix = prefix;
+    this.training = training;
+    this.dropout = dropout;
+  }
+
+  public SameDiff sd() {
+    return sd;
+  }
+
+  public Params params() {
+    return params;
+  }
+
+  public DataType dtype() {
+    return params.dtype();
+  }
+
+  /** The pass-qualified name of a public tensor, e.g. {@code "mlm/text.hidden.3"}. */
+  public String qualify(String name) {
+    return prefix.isEmpty() ? name : prefix + "/" + name;
+  }
+
+  /** Gives {@code v} its stable public name so callers can request it (see {@link Names}). */
+  public SDVariable name(SDVariable v, String name) {
+    return sd.identity(qualify(name), v);
+  }
+
+  /** x @ W + b over the last axis of a [B, T, in] (or [B, in]) tensor. {@code T} is static in every graph here. */
+  public SDVariable linear(SDVariable x, Params.Linear l, int tokens) {
+    SDVariable x2 = tokens > 0 ? sd.reshape(x, -1, l.in()) : x; // [B·T, in]
+    SDVariable y = x2.mmul(l.w());
+    if (l.b() != null) y = y.add(l.b());
+    return tokens > 0 ? sd.reshape(y, -1, tokens, l.out()) : y; // [B, T, out]
+  }
+
+  /** LayerNorm over the last axis from mean and biased variance, with the config's epsilon (1e-5 or 1e-12). */
+  public SDVariable layerNorm(SDVariable x, Params.Norm n, int rank) {
+    int ax = rank - 1;
+    SDVariable mu = x.mean(true, ax);
+    SDVariable xc = x.sub(mu);
+    SDVariable var = xc.mul(xc).mean(true, ax);
+    SDVariable inv = sd.math.rsqrt(var.add(n.eps()));
+    return xc.mul(inv).mul(n.gain()).add(n.shift());
+  }
+
+  public SDVariable activation(SDVariable x, Activation a) {
+    return switch (a) {
+      case GELU -> gelu(x);
+      case QUICK_GELU -> quickGelu(x);
+      case RELU -> sd.nn.relu(x, 0.0);
+    };
+  }
+
+  /** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as BERT/RoBERTa use it. */
+  public SDVariable gelu(SDVariable x) {
+    return x.mul(0.5).mul(sd.math.erf(x.mul(1.0 / Math.sqrt(2.0))).add(1.0));
+  }
+
+  /** CLIP's QuickGELU, x·σ(1.702·x). */
+  public SDVariable quickGelu(SDVariable x) {
+    return x.mul(sd.nn.sigmoid(x.mul(1.702)));
+  }
+
+  /** Additive key mask from a [B, Lk] 0/1 mask: 0 for real keys, −10000 for padding, shaped [B, 1, 1, Lk]. */
+  public SDVariable additiveKeyMask(SDVariable mask, int keys) {
+    return sd.reshape(mask.sub(1.0).mul(10000.0), -1, 1, 1, keys);
+  }
+
+  /** Output of {@link #attention}: context [B, Lq, D] and post-softmax probabilities [B, h, Lq, Lk]. */
+  public record Attended(SDVariable context, SDVariable probs) {}
+
+  /**
+   * Scaled dot-product attention, by hand: softmax(Q·Kᵀ/√d + mask)·V per head. The probabilities are taken before
+   * attention dropout, as HF's {@code attention_probs} that distillation taps (SPEC §1.4, §6).
+   */
+  public Attended attention(
+      SDVariable q, SDVariable k, SDVariable v, SDVariable keyMask, int heads, int lq, int lk, int width,
+      String probsName, double attnDropout, String site) {
+    int dh = width / heads;
+    SDVariable qh = sd.reshape(q, -1, lq, heads, dh).permute(0, 2, 1, 3); // [B, h, Lq, dh]
+    SDVariable kh = sd.reshape(k, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
+    SDVariable vh = sd.reshape(v, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
+    SDVariable scores = sd.mmul(qh, kh, false, true, false).mul(1.0 / Math.sqrt(dh)); // [B, h, Lq, Lk]
+    if (keyMask != null) scores = scores.add(keyMask);
+    SDVariable probs = name(sd.nn.softmax(scores, -1), probsName); // [B, h, Lq, Lk]
+    SDVariable p = dropout(probs, attnDropout, site, heads, lq, lk);
+    SDVariable ctx = sd.mmul(p, vh); // [B, h, Lq, dh]
+    return new Attended(sd.reshape(ctx.permute(0, 2, 1, 3), -1, lq, width), probs); // [B, Lq, D]
+  }
+
+  /**
+   * Inverted dropout with a mask fed per step (see {@link DropoutSites}); identity in inference graphs or at rate 0.
+   * {@code dims} are the non-batch dimensions of {@code x}.
+   */
+  public SDVariable dropout(SDVariable x, double rate, String site, long... dims) {
+    if (!training || rate <= 0) return x;
+    long[] shape = new long[dims.length + 1];
+    shape[0] = -1;
+    System.arraycopy(dims, 0, shape, 1, dims.length);
+    String ph = qualify("dropout/" + site);
+    SDVariable m = sd.placeHolder(ph, dtype(), shape);
+    dropout.add(new DropoutSites.Site(ph, shape, rate));
+    return x.mul(m);
+  }
+}

@@ -1,0 +1,68 @@
+package org.m3ae.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * RoBERTa/BERT text encoder (SPEC §1.2): word + position + token-type embeddings → LayerNorm → post-LN layers.
+ * The RoBERTa pooler is not built: M3AE never uses it.
+ */
+final class TextEncoder {
+  static final String P = "language_encoder.";
+
+  /** Hidden states [B, Lt, Dt] (index 0 = embeddings), self-attentions [B, h, Lt, Lt], output (last hidden). */
+  record Out(List<SDVariable> hidden, List<SDVariable> attn, SDVariable out) {}
+
+  private TextEncoder() {}
+
+  /**
+   * @param ids [B, Lt] int token ids
+   * @param mask [B, Lt] float, 1 for real tokens and 0 for padding
+   * @param typeIds null (all type 0), or [B, Lt] int token-type ids
+   */
+  static Out forward(Nn nn, ModelConfig.Text c, SDVariable ids, SDVariable mask, SDVariable typeIds, int len) {
+    SameDiff sd = nn.sd();
+    Params p = nn.params();
+    var e = c.encoder();
+    int d = e.width();
+    SDVariable word = p.normal(P + "embeddings.word_embeddings.weight", c.vocabSize(), d);
+    SDVariable posTable = p.normal(P + "embeddings.position_embeddings.weight", c.maxPositions(), d);
+    SDVariable typeTable = p.normal(P + "embeddings.token_type_embeddings.weight", c.typeVocabSize(), d);
+    var ln = p.norm(P + "embeddings.LayerNorm", d, e.lnEps());
+
+    SDVariable x = sd.gather(word, ids, 0); // [B, Lt, D]
+    if (c.positionIds() == ModelConfig.PositionIds.ROBERTA) {
+      // RoBERTa: cumsum(real) · real + padding_idx, so real tokens sit at 2, 3, … and pads at 1.
+      SDVariable posIds = sd.cumsum(mask, false, false, 1).mul(mask).add(c.padTokenId()).castTo(DataType.INT32);
+      x = x.add(sd.gather(posTable, posIds, 0)); // [B, Lt, D]
+    } else {
+      SDVariable posIds = sd.constant(Nd4j.arange(0, len).castTo(DataType.INT32));
+      x = x.add(sd.gather(posTable, posIds, 0)); // [Lt, D], broadcast over B
+    }
+    x = typeIds == null ? x.add(typeTable.get(SDIndex.point(0))) : x.add(sd.gather(typeTable, typeIds, 0));
+    x = nn.layerNorm(x, ln, 3);
+    x = nn.dropout(x, e.hiddenDropout(), "text.embeddings", len, d);
+
+    boolean pre = e.norm() == ModelConfig.NormPlacement.PRE;
+    SDVariable keyMask = nn.additiveKeyMask(mask, len); // [B, 1, 1, Lt]
+    List<SDVariable> hidden = new ArrayList<>();
+    List<SDVariable> attn = new ArrayList<>();
+    hidden.add(x = nn.name(x, Names.textHidden(0)));
+    for (int i = 0; i < e.layers(); i++) {
+      String lp = P + "encoder.layer." + i;
+      var a = BertAttention.forward(
+          nn, lp + ".attention", x, len, x, len, keyMask, d, e.heads(), e.lnEps(),
+          e.hiddenDropout(), e.attentionDropout(), Names.textAttn(i), "text." + i + ".attention", pre);
+      attn.add(a.probs());
+      x = BertAttention.feedForward(
+          nn, lp, a.context(), len, d, e.mlpDim(), e.activation(), e.lnEps(), e.hiddenDropout(), "text." + i, pre);
+      hidden.add(x = nn.name(x, Names.textHidden(i + 1)));
+    }
+    return new Out(hidden, attn, nn.name(x, Names.TEXT_OUT));
+  }
+}
