@@ -1,0 +1,105 @@
+package org.m3ae.data.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+import org.m3ae.data.text.TokenizerSpec;
+
+/**
+ * A dataset pipeline definition ({@code data-pipelines/*.yaml}); {@link PipelineLoader} reads it
+ * and rejects unknown keys with file and line. Paths are relative to the working directory.
+ *
+ * @param name dataset name used in reports
+ * @param task what a record is for
+ * @param root dataset folder ({@code embedded:synthetic} materialises the synthetic set); {@code
+ *     --root} overrides it
+ * @param format how the split files are laid out
+ * @param splits split name to its files
+ * @param fields record field to the source field (dot path for JSON, column name for delimited)
+ * @param constants record fields with a fixed value (e.g. VQA-Med-2019's answer_type OPEN)
+ * @param filter source field to the value a record must have (e.g. SLAKE's q_lang: en)
+ * @param minWords texts with fewer words are filtered (SPEC §3.1: ROCO/MedICaT keep >= 3)
+ * @param images where images live and how a record's image field becomes a file name
+ * @param tokenizer how text is tokenised
+ * @param image resolution and per-split transforms
+ * @param vqa answer-vocabulary options (task vqa)
+ * @param maxRecords per split, keep the first N after the seeded shuffle (SPEC §3.2 IRTR-ROCO: 2000)
+ * @param shuffleSeed seed of that shuffle (SPEC §3.2: 42)
+ * @param generator options of the synthetic generator when root is {@code embedded:synthetic}
+ */
+public record PipelineConfig(
+    @JsonProperty(value = "name", required = true) String name,
+    @JsonProperty(value = "task", required = true) Task task,
+    @JsonProperty(value = "root", required = true) String root,
+    @JsonProperty(value = "format", required = true) Format format,
+    @JsonProperty("delimited") Delimited delimited,
+    @JsonProperty(value = "splits", required = true) Map<String, Split> splits,
+    @JsonProperty(value = "fields", required = true) Map<String, String> fields,
+    @JsonProperty("constants") Map<String, String> constants,
+    @JsonProperty("filter") Map<String, String> filter,
+    @JsonProperty("min_words") int minWords,
+    @JsonProperty(value = "images", required = true) Images images,
+    @JsonProperty(value = "tokenizer", required = true) TokenizerSpec tokenizer,
+    @JsonProperty(value = "image", required = true) ImageSpec image,
+    @JsonProperty("vqa") Vqa vqa,
+    @JsonProperty("max_records") Map<String, Integer> maxRecords,
+    @JsonProperty("shuffle_seed") Long shuffleSeed,
+    @JsonProperty("generator") Generator generator) {
+
+  public enum Task {
+    @JsonProperty("pairs") PAIRS,
+    @JsonProperty("retrieval") RETRIEVAL,
+    @JsonProperty("vqa") VQA,
+    @JsonProperty("classification") CLASSIFICATION
+  }
+
+  public enum Format {
+    @JsonProperty("jsonl") JSONL,
+    @JsonProperty("json") JSON,
+    @JsonProperty("delimited") DELIMITED
+  }
+
+  /** Delimited text: {@code columns} names the fields when there is no header line. */
+  public record Delimited(
+      @JsonProperty(value = "delimiter", required = true) String delimiter,
+      @JsonProperty("quote") String quote,
+      @JsonProperty("header") boolean header,
+      @JsonProperty("columns") List<String> columns) {}
+
+  /** @param imageDir overrides {@code images.dir} for this split */
+  public record Split(@JsonProperty(value = "files", required = true) List<String> files, @JsonProperty("image_dir") String imageDir) {}
+
+  /** @param pattern file name with {@code {image}} replaced by the record's image field */
+  public record Images(@JsonProperty(value = "dir", required = true) String dir, @JsonProperty("pattern") String pattern) {
+    public String patternOrDefault() {
+      return pattern == null ? "{image}" : pattern;
+    }
+  }
+
+  /**
+   * @param size resolution; SPEC §3.4: 288 pre-training, 384 fine-tuning
+   * @param transforms split name (or {@code default}) to {@code clip} / {@code clip_resizedcrop}
+   */
+  public record ImageSpec(@JsonProperty(value = "size", required = true) int size, @JsonProperty("transforms") Map<String, String> transforms) {
+    public String transformFor(String split) {
+      if (transforms == null) return "clip";
+      return transforms.getOrDefault(split, transforms.getOrDefault("default", "clip"));
+    }
+  }
+
+  /**
+   * @param vocabSplits splits whose answers form the vocabulary; M3AE uses all of them (SPEC §3.2),
+   *     {@code [train]} gives a train-only vocabulary
+   */
+  public record Vqa(@JsonProperty("vocab_splits") List<String> vocabSplits) {}
+
+  public record Generator(@JsonProperty("n") int n, @JsonProperty("seed") long seed) {}
+
+  public PipelineConfig withRoot(String newRoot) {
+    return new PipelineConfig(name, task, newRoot, format, delimited, splits, fields, constants, filter, minWords, images, tokenizer, image, vqa, maxRecords, shuffleSeed, generator);
+  }
+
+  public PipelineConfig withImageSize(int size) {
+    return new PipelineConfig(name, task, root, format, delimited, splits, fields, constants, filter, minWords, images, tokenizer, new ImageSpec(size, image.transforms()), vqa, maxRecords, shuffleSeed, generator);
+  }
+}

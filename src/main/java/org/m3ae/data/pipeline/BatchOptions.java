@@ -1,0 +1,26 @@
+package org.m3ae.data.pipeline;
+
+import org.m3ae.masking.PatchMaskSampler;
+import org.m3ae.masking.RandomPatchMaskSampler;
+
+/**
+ * What a batch carries beyond image and text.
+ *
+ * @param mlm add MLM corruption and labels
+ * @param mlmProbability SPEC §2.2: 0.15
+ * @param mimSampler null for no MIM arrays; else the patch sampler (random, or attention-guided)
+ * @param itm add the ITM images and labels
+ * @param patchSize ViT patch size (SPEC §1.1: 16)
+ */
+public record BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize) {
+
+  /** Pre-training: MLM + MIM (75%) + ITM, as SPEC §2.1. */
+  public static BatchOptions pretraining() {
+    return new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16);
+  }
+
+  /** Fine-tuning and evaluation: image, text and the task's labels only. */
+  public static BatchOptions plain() {
+    return new BatchOptions(false, 0.15, null, false, 16);
+  }
+}

@@ -1,0 +1,137 @@
+package org.m3ae.data.synth;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * One synthetic "scan": a body outline of a region and modality with one or two findings (on
+ * different sides, of different kinds), each with a kind, side, size and intensity. The caption
+ * states all of them; the VQA questions are balanced so that the question alone (text only) or the
+ * image alone (without the question) gives chance on the closed and the side questions.
+ */
+public record SyntheticScene(int width, int height, String modality, String region, List<Finding> findings) {
+
+  public static final List<String> KINDS = List.of("nodule", "cyst", "mass");
+  public static final List<String> SIDES = List.of("left", "right");
+  public static final List<String> SIZES = List.of("small", "large");
+  public static final List<String> INTENSITIES = List.of("bright", "dark");
+  public static final List<String> MODALITIES = List.of("ct", "mri");
+  public static final List<String> REGIONS = List.of("head", "chest", "abdomen");
+  /** Every word a caption or question uses; the embedded tokenizer is built from it. */
+  public static final List<String> WORDS =
+      List.of("ct", "mri", "of", "the", "head", "chest", "abdomen", "shows", "a", "small", "large", "bright", "dark", "nodule", "cyst", "mass",
+          "on", "left", "right", "and", "is", "there", "which", "side", "what", "size", "finding", "yes", "no");
+
+  /** "left" is the left half of the image. {@code (cx, cy)} centre and {@code r} radius in pixels. */
+  public record Finding(String kind, String side, String size, String intensity, int cx, int cy, int r) {
+    String phrase() {
+      return "a " + size + " " + intensity + " " + kind + " on the " + side;
+    }
+  }
+
+  public record Question(String question, String answer, boolean closed) {}
+
+  static SyntheticScene random(SplittableRandom rng) {
+    int w = 176 + rng.nextInt(49), h = 176 + rng.nextInt(49);
+    String modality = MODALITIES.get(rng.nextInt(2)), region = REGIONS.get(rng.nextInt(3));
+    int nf = 1 + rng.nextInt(2);
+    List<Finding> fs = new ArrayList<>();
+    int firstSide = rng.nextInt(2), firstKind = rng.nextInt(3);
+    for (int i = 0; i < nf; i++) {
+      String side = SIDES.get((firstSide + i) % 2);
+      String kind = KINDS.get((firstKind + i * (1 + rng.nextInt(2))) % 3);
+      String size = SIZES.get(rng.nextInt(2));
+      int r = size.equals("small") ? 5 + rng.nextInt(3) : 12 + rng.nextInt(5);
+      double fx = side.equals("left") ? 0.26 + 0.12 * rng.nextDouble() : 0.62 + 0.12 * rng.nextDouble();
+      int cy = (int) (h * (0.36 + 0.28 * rng.nextDouble()));
+      fs.add(new Finding(kind, side, size, INTENSITIES.get(rng.nextInt(2)), (int) (w * fx), cy, r));
+    }
+    return new SyntheticScene(w, h, modality, region, List.copyOf(fs));
+  }
+
+  public String caption() {
+    StringBuilder sb = new StringBuilder(modality + " of the " + region + " shows " + findings.get(0).phrase());
+    for (int i = 1; i < findings.size(); i++) sb.append(" and ").append(findings.get(i).phrase());
+    return sb.append('.').toString();
+  }
+
+  private Finding at(String side) {
+    return findings.stream().filter(f -> f.side().equals(side)).findFirst().orElse(null);
+  }
+
+  /** Five questions: presence and intensity (closed, yes/no balanced), side, size and kind (open). */
+  List<Question> questions(SplittableRandom rng) {
+    List<Question> qs = new ArrayList<>();
+    Finding f = findings.get(rng.nextInt(findings.size()));
+    boolean askTrue = rng.nextBoolean();
+    String kind = f.kind(), side = f.side();
+    if (!askTrue) {
+      // A combination absent from the image, half with a present kind on the other side.
+      do {
+        kind = KINDS.get(rng.nextInt(3));
+        side = SIDES.get(rng.nextInt(2));
+      } while (has(kind, side));
+    }
+    qs.add(new Question("is there a " + kind + " on the " + side + "?", has(kind, side) ? "yes" : "no", true));
+    String inten = INTENSITIES.get(rng.nextInt(2));
+    qs.add(new Question("is the " + f.kind() + " " + inten + "?", f.intensity().equals(inten) ? "yes" : "no", true));
+    qs.add(new Question("which side is the " + f.kind() + " on?", f.side(), false));
+    qs.add(new Question("what size is the " + f.kind() + "?", f.size(), false));
+    String s = SIDES.get(rng.nextInt(2));
+    Finding g = at(s);
+    if (g != null) qs.add(new Question("what is the finding on the " + s + "?", g.kind(), false));
+    return qs;
+  }
+
+  private boolean has(String kind, String side) {
+    return findings.stream().anyMatch(x -> x.kind().equals(kind) && x.side().equals(side));
+  }
+
+  /** 8-bit grayscale pixels, row-major. */
+  byte[] render(SplittableRandom rng) {
+    int[] px = new int[width * height];
+    int tissue = modality.equals("ct") ? 100 : 135;
+    double cx = width / 2.0, cy = height / 2.0;
+    double ax = region.equals("head") ? 0.42 * Math.min(width, height) : 0.46 * width;
+    double ay = region.equals("head") ? ax : 0.36 * height;
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        double d = Math.hypot((x - cx) / ax, (y - cy) / ay);
+        int v = 12;
+        if (d <= 1.0) {
+          v = tissue;
+          // CT shows a bright cortical rim; MRI does not.
+          if (modality.equals("ct") && d > 1.0 - 5.0 / Math.min(ax, ay)) v = 215;
+          if (region.equals("chest") && Math.abs(x - cx) < 5 && Math.abs(y - cy) < ay * 0.7) v = 190;
+          if (region.equals("abdomen") && Math.hypot(x - cx, y - cy - ay * 0.3) < 7) v = 170;
+        }
+        px[y * width + x] = v;
+      }
+    }
+    for (Finding f : findings) {
+      int val = f.intensity().equals("bright") ? 240 : 20;
+      for (int y = Math.max(0, f.cy() - f.r() - 1); y <= Math.min(height - 1, f.cy() + f.r() + 1); y++) {
+        for (int x = Math.max(0, f.cx() - f.r() - 1); x <= Math.min(width - 1, f.cx() + f.r() + 1); x++) {
+          double d = Math.hypot(x - f.cx(), y - f.cy());
+          boolean on =
+              switch (f.kind()) {
+                case "nodule" -> d <= f.r();
+                case "cyst" -> d <= f.r() && d >= f.r() - Math.max(2, f.r() / 4.0);
+                case "mass" -> Math.abs(x - f.cx()) <= f.r() * 0.85 && Math.abs(y - f.cy()) <= f.r() * 0.85;
+                default -> throw new IllegalStateException(f.kind());
+              };
+          if (on) px[y * width + x] = val;
+        }
+      }
+    }
+    byte[] out = new byte[px.length];
+    for (int i = 0; i < px.length; i++) out[i] = (byte) Math.max(0, Math.min(255, (int) Math.round(px[i] + rng.nextGaussian() * 5)));
+    return out;
+  }
+
+  public String describe() {
+    return String.format(Locale.ROOT, "%dx%d %s %s %s", width, height, modality, region, findings);
+  }
+}
