@@ -1,13 +1,12 @@
 package org.m3ae.weights;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
  * Turns one or more source tensors (PyTorch layout) into the value of one graph variable of shape
- * {@code target}. Implementations throw {@link WeightsException} naming the key and both shapes
+ * {@code target}, returned as row-major values (plain arrays: the loader copies them straight into
+ * the variable's buffer, so a 1.5 GB checkpoint is not staged twice off-heap). Implementations throw {@link WeightsException} naming the key and both shapes
  * when the source cannot produce that shape.
  */
 @FunctionalInterface
 public interface Transform {
-  INDArray apply(TensorSource src, String key, long[] target);
+  float[] apply(TensorSource src, String key, long[] target);
 }

@@ -1,9 +1,6 @@
 package org.m3ae.weights;
 
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** The checkpoint → graph transforms listed in SPEC §4 ("Converter notes for DL4J"). */
 public final class Transforms {
@@ -16,19 +13,15 @@ public final class Transforms {
         + Arrays.toString(target));
   }
 
-  private static INDArray array(float[] v, long[] shape) {
-    return shape.length == 0 ? Nd4j.scalar(v[0]) : Nd4j.create(v, shape, 'c').castTo(DataType.FLOAT);
-  }
-
   /** Same values, same shape (LayerNorm vectors, embedding tables, biases). */
-  public static final Transform IDENTITY = (src, key, target) -> {
+  public static final Transform IDENTITY = (TensorSource src, String key, long[] target) -> {
     long[] s = src.shape(key);
     if (!Arrays.equals(s, target)) throw mismatch(src, key, s, target, "");
-    return array(src.readFloats(key), s);
+    return src.readFloats(key);
   };
 
   /** nn.Linear keeps {@code [out, in]}; the graph multiplies {@code x · W} with W {@code [in, out]}. */
-  public static final Transform LINEAR_WEIGHT = (src, key, target) -> {
+  public static final Transform LINEAR_WEIGHT = (TensorSource src, String key, long[] target) -> {
     long[] s = src.shape(key);
     if (s.length != 2 || target.length != 2 || s[0] != target[1] || s[1] != target[0]) {
       throw mismatch(src, key, s, target, "Linear [out, in], transposed");
@@ -36,12 +29,12 @@ public final class Transforms {
     return transpose(src.readFloats(key), (int) s[0], (int) s[1]);
   };
 
-  static INDArray transpose(float[] v, int rows, int cols) {
+  static float[] transpose(float[] v, int rows, int cols) {
     float[] t = new float[v.length];
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) t[c * rows + r] = v[r * cols + c];
     }
-    return Nd4j.create(t, new long[] {cols, rows}, 'c');
+    return t;
   }
 
   /**
@@ -49,7 +42,7 @@ public final class Transforms {
    * {@code in_proj_bias [3D]} (SPEC §1.1); {@code part} 0, 1, 2 selects q, k, v.
    */
   public static Transform inProjWeight(int part) {
-    return (src, key, target) -> {
+    return (TensorSource src, String key, long[] target) -> {
       long[] s = src.shape(key);
       if (s.length != 2 || s[0] % 3 != 0 || target.length != 2 || s[0] / 3 != target[1]
           || s[1] != target[0]) {
@@ -64,13 +57,13 @@ public final class Transforms {
   }
 
   public static Transform inProjBias(int part) {
-    return (src, key, target) -> {
+    return (TensorSource src, String key, long[] target) -> {
       long[] s = src.shape(key);
       if (s.length != 1 || s[0] % 3 != 0 || target.length != 1 || s[0] / 3 != target[0]) {
         throw mismatch(src, key, s, target, "packed q|k|v, third " + part);
       }
       int d = (int) target[0];
-      return array(Arrays.copyOfRange(src.readFloats(key), part * d, (part + 1) * d), target);
+      return Arrays.copyOfRange(src.readFloats(key), part * d, (part + 1) * d);
     };
   }
 
@@ -78,7 +71,7 @@ public final class Transforms {
    * Conv2d(C→Dv, kernel P, stride P) as a Linear on patches flattened in (c, kh, kw) order (SPEC
    * §4): {@code conv1.weight [Dv, C, P, P]} → reshape {@code [Dv, C·P·P]} → transpose.
    */
-  public static final Transform CONV_PATCH = (src, key, target) -> {
+  public static final Transform CONV_PATCH = (TensorSource src, String key, long[] target) -> {
     long[] s = src.shape(key);
     if (s.length != 4 || target.length != 2 || s[0] != target[1] || s[1] * s[2] * s[3] != target[0]) {
       throw mismatch(src, key, s, target, "conv [Dv, C, P, P] as [C·P·P, Dv]");
@@ -90,17 +83,16 @@ public final class Transforms {
    * CLIP positional embedding: loaded as is at the checkpoint's resolution, otherwise the patch
    * grid is bicubically resized and the CLS row kept (SPEC §1.1 "Resolution change").
    */
-  public static final Transform POSITION_EMBEDDING = (src, key, target) -> {
+  public static final Transform POSITION_EMBEDDING = (TensorSource src, String key, long[] target) -> {
     long[] s = src.shape(key);
     long[] s2 = s.length == 3 && s[0] == 1 ? new long[] {s[1], s[2]} : s;
     if (s2.length != 2 || target.length != 2 || s2[1] != target[1]) {
       throw mismatch(src, key, s, target, "positional embedding [1 + grid², D]");
     }
     float[] v = src.readFloats(key);
-    if (s2[0] == target[0]) return array(v, target);
+    if (s2[0] == target[0]) return v;
     try {
-      return array(Bicubic.resizePositionEmbedding(v, (int) s2[0], (int) s2[1], (int) target[0]),
-          target);
+      return Bicubic.resizePositionEmbedding(v, (int) s2[0], (int) s2[1], (int) target[0]);
     } catch (IllegalArgumentException e) {
       throw mismatch(src, key, s, target, e.getMessage());
     }

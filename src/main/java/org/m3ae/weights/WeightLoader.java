@@ -5,7 +5,9 @@ import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Applies a {@link KeyMap} from a {@link TensorSource} to the trainable variables of a SameDiff
@@ -34,14 +36,14 @@ public final class WeightLoader {
         if (type == VariableType.VARIABLE) r.missing.put(name, "no key '" + rule.sourceKey() + "' in the checkpoint");
         continue;
       }
-      INDArray value = rule.transform().apply(src, rule.sourceKey(), arr.shape());
+      float[] value = rule.transform().apply(src, rule.sourceKey(), arr.shape());
       used.add(rule.sourceKey());
       if (rule.checkOnly()) {
-        double diff = value.castTo(arr.dataType()).sub(arr).amaxNumber().doubleValue();
+        double diff = Nd4j.create(value, arr.shape(), 'c').castTo(arr.dataType()).sub(arr).amaxNumber().doubleValue();
         r.checked.add(new LoadReport.Checked(name, rule.sourceKey(), diff));
         continue;
       }
-      arr.assign(value.castTo(arr.dataType()));
+      write(arr, value);
       r.loaded.add(new LoadReport.Loaded(name, rule.sourceKey(), rule.how()));
       r.loadedValues += arr.length();
     }
@@ -51,5 +53,18 @@ public final class WeightLoader {
       r.unused.put(k, why == null ? "" : why);
     }
     return r;
+  }
+
+  /** Copies row-major values into a variable, directly into its buffer when it owns one whole. */
+  static void write(INDArray arr, float[] value) {
+    if (value.length != arr.length()) {
+      throw new IllegalStateException("internal: " + value.length + " values for " + arr.length());
+    }
+    if (arr.dataType() == DataType.FLOAT && arr.offset() == 0 && arr.ordering() == 'c'
+        && arr.data().length() == value.length && !arr.isView()) {
+      arr.data().setData(value);
+    } else {
+      arr.assign(Nd4j.create(value, arr.shape(), 'c').castTo(arr.dataType()));
+    }
   }
 }

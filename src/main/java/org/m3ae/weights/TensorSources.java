@@ -1,0 +1,33 @@
+package org.m3ae.weights;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** Opens a weights file by its extension: {@code .safetensors} or {@code .onnx}. */
+public final class TensorSources {
+  private TensorSources() {}
+
+  public static TensorSource open(Path file) {
+    if (!Files.isRegularFile(file)) throw new WeightsException(file + ": no such file");
+    String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (n.endsWith(".safetensors")) return SafetensorsReader.open(file);
+    if (n.endsWith(".onnx")) return OnnxInitializers.open(file);
+    if (n.endsWith(".ckpt") || n.endsWith(".pt") || n.endsWith(".pth") || n.endsWith(".bin")) {
+      throw new WeightsException(file + ": PyTorch pickles are not read directly; convert with "
+          + "scripts/convert_m3ae_ckpt.py to .safetensors first (docs/weights.md)");
+    }
+    throw new WeightsException(file + ": unknown weights format (expected .safetensors or .onnx)");
+  }
+
+  /**
+   * The key map for a source: the official M3AE layout when it holds M3AE-only keys, otherwise a
+   * BERT-family text encoder (which then initialises only the text tower).
+   */
+  public static KeyMap keyMapFor(TensorSource src) {
+    for (String k : src.keys()) {
+      if (k.startsWith("vision_encoder.") || k.startsWith("multi_modal_")) return new M3aeKeyMap();
+    }
+    return BertKeyMap.detect(src);
+  }
+}
