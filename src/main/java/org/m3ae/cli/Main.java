@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
     subcommands = {
       InfoCommand.class,
       DataCommand.class,
+      ImportCommand.class,
+      ImportOnnxCommand.class,
+      VerifyOnnxCommand.class,
+      InitStudentCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
