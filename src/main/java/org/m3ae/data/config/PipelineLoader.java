@@ -11,6 +11,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** Reads a pipeline YAML; every mistake is reported as {@code file line N: ...} naming the key. */
@@ -30,17 +31,17 @@ public final class PipelineLoader {
       return c;
     } catch (UnrecognizedPropertyException e) {
       String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));
-      throw new IllegalArgumentException(where(file, e) + "unknown key '" + path(e) + "' (known keys here: " + known + ")");
+      throw new IllegalArgumentException(whereKey(file, e) + "unknown key '" + path(e) + "' (known keys here: " + known + ")");
     } catch (InvalidFormatException e) {
-      throw new IllegalArgumentException(where(file, e) + "bad value '" + e.getValue() + "' for key '" + path(e) + "'" + allowed(e));
+      throw new IllegalArgumentException(whereKey(file, e) + "bad value '" + e.getValue() + "' for key '" + path(e) + "'" + allowed(e));
     } catch (MismatchedInputException e) {
       String msg = e.getOriginalMessage();
       if (msg.startsWith("Missing required creator property")) {
         String key = msg.replaceAll(".*'([^']*)'.*", "$1");
         String parent = path(e);
-        throw new IllegalArgumentException(where(file, e) + "missing key '" + (parent.isEmpty() ? key : parent + "." + key) + "'");
+        throw new IllegalArgumentException(file + ": missing key '" + (parent.isEmpty() ? key : parent.endsWith(key) ? parent : parent + "." + key) + "'");
       }
-      throw new IllegalArgumentException(where(file, e) + "wrong type for key '" + path(e) + "': " + firstLine(msg));
+      throw new IllegalArgumentException(whereKey(file, e) + "wrong type for key '" + path(e) + "': " + firstLine(msg));
     } catch (JsonMappingException e) {
       Throwable root = e.getCause() != null ? e.getCause() : e;
       throw new IllegalArgumentException(where(file, e) + "key '" + path(e) + "': " + firstLine(root.getMessage()));
@@ -74,6 +75,23 @@ public final class PipelineLoader {
     Class<?> t = e.getTargetType();
     if (t == null || !t.isEnum()) return "";
     return " (allowed: " + java.util.Arrays.stream(t.getEnumConstants()).map(c -> c.toString().toLowerCase(java.util.Locale.ROOT)).collect(Collectors.joining(", ")) + ")";
+  }
+
+  /**
+   * Jackson buffers record properties, so its location can point past the offending key; the line
+   * that names the key (first match, in document order) is what a user needs.
+   */
+  private static String whereKey(Path file, JsonMappingException e) {
+    if (e.getPath().isEmpty() || e.getPath().get(e.getPath().size() - 1).getFieldName() == null) return where(file, e);
+    String key = e.getPath().get(e.getPath().size() - 1).getFieldName();
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile("(^|[\\s{,])" + java.util.regex.Pattern.quote(key) + "\\s*:");
+    try {
+      List<String> lines = Files.readAllLines(file);
+      for (int i = 0; i < lines.size(); i++) if (p.matcher(lines.get(i).replaceAll("#.*", "")).find()) return file + " line " + (i + 1) + ": ";
+    } catch (IOException ignored) {
+      // fall back to Jackson's location
+    }
+    return where(file, e);
   }
 
   private static String where(Path file, JsonMappingException e) {
