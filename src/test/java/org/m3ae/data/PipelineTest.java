@@ -1,0 +1,143 @@
+package org.m3ae.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.m3ae.data.config.PipelineConfig;
+import org.m3ae.data.config.PipelineLoader;
+import org.m3ae.data.image.ClipTransform;
+import org.m3ae.data.image.ImageDecoder;
+import org.m3ae.data.pipeline.Batch;
+import org.m3ae.data.pipeline.BatchKeys;
+import org.m3ae.data.pipeline.BatchOptions;
+import org.m3ae.data.pipeline.DataPipeline;
+import org.m3ae.data.pipeline.PrefetchingBatchIterator;
+import org.m3ae.data.synth.SyntheticGenerator;
+import org.m3ae.masking.MlmMasker;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Assembled batches: names, shapes, dtypes, consistency with the records, determinism, skips at decode time. */
+class PipelineTest {
+
+  static PipelineConfig synthPairs(Path dir, Path root, int size) throws Exception {
+    Path f = dir.resolve("s.yaml");
+    Files.writeString(f, "name: s\ntask: pairs\nroot: " + root + "\nformat: jsonl\nsplits: {train: {files: [captions_train.jsonl]}}\n"
+        + "fields: {image: image, text: caption}\nimages: {dir: images, pattern: \"{image}.png\"}\n"
+        + "tokenizer: {file: \"embedded:synthetic\", style: bert, max_length: 24}\nimage: {size: " + size + "}\n");
+    return PipelineLoader.load(f);
+  }
+
+  static List<Batch> epoch(DataPipeline p, BatchOptions o, int bs, long seed, int workers) {
+    List<Batch> out = new ArrayList<>();
+    try (PrefetchingBatchIterator it = p.batches("train", o, bs, seed, 0, true, false, workers)) {
+      it.forEachRemaining(out::add);
+    }
+    return out;
+  }
+
+  @Test
+  void pretrainingBatchHasEveryPlaceholderConsistentWithItsRecords(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 20, 3);
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 64), BadRecordPolicy.FAIL)) {
+      List<Batch> bs = epoch(p, BatchOptions.pretraining(), 6, 1, 2);
+      assertEquals(List.of(6, 6, 4), bs.stream().map(Batch::size).toList()); // 16 train images
+      Batch b = bs.get(0);
+      int n = 16, nk = 4;
+      assertArrayEquals(new long[] {6, 3, 64, 64}, b.get(BatchKeys.IMAGE).shape());
+      assertEquals(DataType.FLOAT, b.get(BatchKeys.IMAGE).dataType());
+      assertEquals(DataType.INT, b.get(BatchKeys.TEXT_IDS).dataType());
+      assertEquals(DataType.FLOAT, b.get(BatchKeys.TEXT_MASK).dataType());
+      assertArrayEquals(new long[] {6, 24}, b.get(BatchKeys.TEXT_IDS).shape());
+      assertArrayEquals(new long[] {6, nk}, b.get(BatchKeys.IMAGE_KEEP_IDS).shape());
+      assertArrayEquals(new long[] {6, n}, b.get(BatchKeys.IMAGE_RESTORE_IDS).shape());
+      assertArrayEquals(new long[] {6}, b.get(BatchKeys.ITM_LABELS).shape());
+      assertEquals(3, b.get(BatchKeys.ITM_LABELS).sumNumber().intValue());
+      assertEquals(6 * (n - nk), b.get(BatchKeys.IMAGE_MIM_MASK).sumNumber().intValue());
+      // Row 0 is exactly the record's image through the transform and the record's text through the tokenizer.
+      DataRecord r0 = p.records("train").stream().filter(r -> r.id().equals(b.ids().get(0))).findFirst().orElseThrow();
+      float[] expect = new ClipTransform(64, ClipTransform.Kind.CLIP).apply(ImageDecoder.decode(r0.image()), null);
+      assertArrayEquals(expect, b.get(BatchKeys.IMAGE).slice(0).dup().reshape(-1).toFloatVector(), 0f);
+      assertArrayEquals(p.tokenizer().encode(r0.text()).ids(), b.get(BatchKeys.TEXT_IDS).getRow(0).toIntVector());
+      INDArray lab = b.get(BatchKeys.MLM_LABELS), w = b.get(BatchKeys.MLM_WEIGHTS), ids = b.get(BatchKeys.TEXT_IDS), safe = b.get(BatchKeys.MLM_LABEL_IDS);
+      for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 24; j++) {
+          int l = lab.getInt(i, j);
+          assertEquals(l == MlmMasker.IGNORE ? 0f : 1f, w.getFloat(i, j));
+          if (l != MlmMasker.IGNORE) {
+            assertEquals(ids.getInt(i, j), l);
+            assertEquals(l, safe.getInt(i, j));
+          }
+        }
+      // Matched rows show their own image in the ITM pass; swapped rows do not.
+      for (int i = 0; i < 6; i++) {
+        boolean same = b.get(BatchKeys.ITM_IMAGE).slice(i).equals(b.get(BatchKeys.IMAGE).slice(i));
+        assertEquals(b.get(BatchKeys.ITM_LABELS).getInt(i) == 1, same, "row " + i);
+      }
+    }
+  }
+
+  @Test
+  void batchesAreDeterministicBySeedAndIndependentOfWorkerCount(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 15, 5);
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.FAIL)) {
+      List<Batch> a = epoch(p, BatchOptions.pretraining(), 4, 11, 1), b = epoch(p, BatchOptions.pretraining(), 4, 11, 3), c = epoch(p, BatchOptions.pretraining(), 4, 12, 2);
+      assertEquals(a.size(), b.size());
+      for (int i = 0; i < a.size(); i++) {
+        assertEquals(a.get(i).ids(), b.get(i).ids());
+        for (Map.Entry<String, INDArray> e : a.get(i).arrays().entrySet()) assertEquals(e.getValue(), b.get(i).get(e.getKey()), e.getKey());
+      }
+      assertNotEquals(a.get(0).ids(), c.get(0).ids());
+    }
+  }
+
+  @Test
+  void imageThatFailsAtDecodeTimeIsCountedUnderSkipAndStopsUnderFail(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 10, 5);
+    // Correctly framed PNG whose data is garbage: passes the reader's cheap check, fails in the decoder.
+    byte[] png = Files.readAllBytes(root.resolve("images/syn_00000.png"));
+    for (int i = 60; i < png.length - 40; i++) png[i] = (byte) (i * 31);
+    Files.write(root.resolve("images/syn_00000.png"), png);
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.SKIP)) {
+      int total = epoch(p, BatchOptions.plain(), 3, 1, 2).stream().mapToInt(Batch::size).sum();
+      assertEquals(7, total); // 8 train images, one corrupt
+      assertEquals(1, p.report().count("train", BadRecordReason.CORRUPT_IMAGE), p.report().summary());
+    }
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.FAIL)) {
+      BadRecordException e = assertThrows(BadRecordException.class, () -> epoch(p, BatchOptions.plain(), 3, 1, 2));
+      assertTrue(e.getMessage().contains("captions_train.jsonl:1"), e.getMessage());
+    }
+  }
+
+  @Test
+  void vqaBatchCarriesOneHotTargetsAndClosedFlags(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 10, 5);
+    Path f = dir.resolve("v.yaml");
+    Files.writeString(f, Files.readString(Path.of("data-pipelines/synthetic-vqa.yaml")).replace("embedded:synthetic\ngenerator: {n: 400, seed: 1234}", root.toString()));
+    try (DataPipeline p = DataPipeline.open(PipelineLoader.load(f), BadRecordPolicy.SKIP)) {
+      List<Batch> bs = epoch(p, BatchOptions.plain(), 8, 1, 1);
+      Batch b = bs.get(0);
+      int a = p.answerVocabulary().size();
+      assertArrayEquals(new long[] {8, a}, b.get(BatchKeys.VQA_TARGETS).shape());
+      assertEquals(8, b.get(BatchKeys.VQA_TARGETS).sumNumber().intValue());
+      for (int i = 0; i < 8; i++) {
+        String id = b.ids().get(i);
+        DataRecord r = p.records("train").stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow();
+        assertEquals(r.answer(), p.answerVocabulary().answers().get(b.get(BatchKeys.VQA_LABELS).getInt(i)));
+        assertEquals(1f, b.get(BatchKeys.VQA_TARGETS).getFloat(i, b.get(BatchKeys.VQA_LABELS).getInt(i)));
+        assertEquals(r.closed() ? 1f : 0f, b.get(BatchKeys.ANSWER_CLOSED).getFloat(i));
+      }
+      assertEquals(bs.stream().mapToInt(Batch::size).sum(), p.records("train").size());
+    }
+  }
+}
