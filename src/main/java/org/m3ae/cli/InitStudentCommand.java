@@ -62,7 +62,13 @@ public final class InitStudentCommand implements Callable<Integer> {
         + StudentInit.describe(m, tl));
     M3aeGraph g = WeightImport.withPretrainingHeads(cfg);
     StudentInit.Result r = StudentInit.run(t, g, m);
-    r.report().print(System.out, verbose);
+    if (verbose) {
+      r.report().print(System.out, true);
+    } else {
+      // teacher layers outside the mapping are unused by design: counted, not listed
+      System.out.println(r.report().summary() + " (unused = teacher variables not selected; --verbose lists them)");
+      r.report().missing().forEach((k, why) -> System.out.println("  missing " + k + " (" + why + ")"));
+    }
     g.sd().save(new File(out.toString()), false);
     System.out.printf("saved %s in %d ms (peak_rss_mb=%s)%n", out, (System.nanoTime() - t0) / 1_000_000, PeakMemory.rssMb());
     return 0;
