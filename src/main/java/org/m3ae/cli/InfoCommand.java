@@ -3,14 +3,18 @@ package org.m3ae.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
-import java.util.EnumSet;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Names;
 import org.m3ae.model.ParameterCount;
+import org.m3ae.model.Pass;
+import org.m3ae.model.RandomInputs;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.m3ae.model.PassSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,6 +29,16 @@ public final class InfoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
+  @Option(names = "--forward", description = "Also initialise random weights and time forward passes of the joint "
+      + "feature on random inputs (the inference path).")
+  boolean forward;
+
+  @Option(names = "--batch", defaultValue = "1", description = "Batch size for --forward (default ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--repeats", defaultValue = "3", description = "Timed forwards after one warm-up (default ${DEFAULT-VALUE}).")
+  int repeats;
+
   @Override
   public Integer call() throws Exception {
     ModelConfig cfg = ModelConfig.load(config);
@@ -34,6 +48,7 @@ public final class InfoCommand implements Callable<Integer> {
     M3aeGraph g = M3aeModel.build(cfg, BuildOptions.defaults().withRandomInit(false).withPass(pass));
     double buildS = (System.nanoTime() - t0) / 1e9;
     ParameterCount pc = ParameterCount.of(g);
+    if (forward) return timeForward(cfg);
     Map<String, Long> paper = pc.paperTable1(cfg);
 
     if (json) {
@@ -85,6 +100,29 @@ public final class InfoCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("  paper Table 1 accounting (image @384 px + unused CLIP text tower; text + pooler):");
     paper.forEach((k, val) -> row("  " + k, val));
+    return 0;
+  }
+
+  /** Builds the inference graph with random weights and times forwards of the joint feature. */
+  private int timeForward(ModelConfig cfg) {
+    long t0 = System.nanoTime();
+    M3aeGraph g = M3aeModel.build(cfg, BuildOptions.defaults());
+    Pass p = g.pass("");
+    System.out.printf("%s: built with random weights in %.1f s%n", cfg.name(), (System.nanoTime() - t0) / 1e9);
+    Map<String, INDArray> in = RandomInputs.forPass(g, p, batch, cfg.init().seed());
+    double[] ms = new double[repeats + 1];
+    INDArray joint = null;
+    for (int r = 0; r <= repeats; r++) {
+      long s = System.nanoTime();
+      joint = g.sd().output(in, p.name(Names.JOINT)).get(p.name(Names.JOINT));
+      ms[r] = (System.nanoTime() - s) / 1e6;
+      System.out.printf("  %s forward %d: %.0f ms (batch %d)%n", r == 0 ? "warm-up" : "timed", r, ms[r], batch);
+    }
+    double[] timed = Arrays.copyOfRange(ms, 1, ms.length);
+    Arrays.sort(timed);
+    double median = timed.length == 0 ? ms[0] : timed[timed.length / 2];
+    System.out.printf("joint %s, median %.0f ms per forward, %.1f ms per pair%n",
+        Arrays.toString(joint.shape()), median, median / batch);
     return 0;
   }
 

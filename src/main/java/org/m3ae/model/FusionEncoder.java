@@ -2,7 +2,6 @@ package org.m3ae.model;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 
 /**
@@ -30,8 +29,8 @@ final class FusionEncoder {
     var visionProj = p.linear("multi_modal_vision_proj", c.vision().encoder().width(), f.width());
     SDVariable modality = p.normal("modality_type_embeddings.weight", f.modalityTypes(), f.width());
 
-    SDVariable x = nn.linear(text, textProj, lt).add(modality.get(SDIndex.point(0))); //  [B, Lt, Df]
-    SDVariable y = nn.linear(image, visionProj, li).add(modality.get(SDIndex.point(1))); // [B, Li, Df]
+    SDVariable x = nn.linear(text, textProj, lt).add(nn.row(modality, 0, f.modalityTypes(), f.width())); //  [B, Lt, Df]
+    SDVariable y = nn.linear(image, visionProj, li).add(nn.row(modality, 1, f.modalityTypes(), f.width())); // [B, Li, Df]
     SDVariable textKeys = nn.additiveKeyMask(textMask, lt); // [B, 1, 1, Lt]
 
     var out = new Out(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),

@@ -56,6 +56,35 @@ public final class Nn {
     return tokens > 0 ? sd.reshape(y, -1, tokens, l.out()) : y; // [B, T, out]
   }
 
+  /**
+   * Embedding lookup table[ids]: [B, L] ids → [B, L, D]. Inference graphs use {@code gather}. Training graphs multiply a one-hot
+   * encoding with the table instead: in DL4J 1.0.0-M2.1 the gradient of {@code gather} is built as a loop of
+   * {@code put} assignments, which overwrites (rather than sums) the gradient of repeated ids and fails outright
+   * when a graph has more than one gather ("Unable to replace samediff namespace"). The one-hot product costs as
+   * much as the MLM decoder's logits, and its gradient is exactly the scatter-add.
+   */
+  public SDVariable embedding(SDVariable table, SDVariable ids, int vocab, int len, int width) {
+    if (!training) return sd.gather(table, ids, 0); // [B, L, D]
+    SDVariable oneHot = sd.reshape(sd.oneHot(ids, vocab, -1, 1.0, 0.0, dtype()), -1, vocab); // [B·L, V]
+    return sd.reshape(oneHot.mmul(table), -1, len, width); //                                  [B, L, D]
+  }
+
+  /**
+   * Rows [from, to) of a [rows, D] weight as a constant selection matrix times the weight. Strided slices of
+   * variables fail in backprop in DL4J 1.0.0-M2.1 for some shapes (strided_slice_bp: "lengths of arrays are
+   * mismatched", seen on a [1, D] table), and the product's gradient is exact. Returns [to − from, D].
+   */
+  public SDVariable rows(SDVariable table, int from, int to, int rows) {
+    double[][] sel = new double[to - from][rows];
+    for (int i = from; i < to; i++) sel[i - from][i] = 1;
+    return sd.constant(org.nd4j.linalg.factory.Nd4j.createFromArray(sel).castTo(dtype())).mmul(table);
+  }
+
+  /** Row {@code i} of a [rows, D] weight as a vector [D] (see {@link #rows}). */
+  public SDVariable row(SDVariable table, int i, int rows, int width) {
+    return sd.reshape(rows(table, i, i + 1, rows), width);
+  }
+
   /** LayerNorm over the last axis from mean and biased variance, with the config's epsilon (1e-5 or 1e-12). */
   public SDVariable layerNorm(SDVariable x, Params.Norm n, int rank) {
     int ax = rank - 1;

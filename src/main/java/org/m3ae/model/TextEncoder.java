@@ -2,11 +2,9 @@ package org.m3ae.model;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * RoBERTa/BERT text encoder (SPEC §1.2): word + position + token-type embeddings → LayerNorm → post-LN layers.
@@ -35,16 +33,15 @@ final class TextEncoder {
     SDVariable typeTable = p.normal(P + "embeddings.token_type_embeddings.weight", c.typeVocabSize(), d);
     var ln = p.norm(P + "embeddings.LayerNorm", d, e.lnEps());
 
-    SDVariable x = sd.gather(word, ids, 0); // [B, Lt, D]
+    SDVariable x = nn.embedding(word, ids, c.vocabSize(), len, d); // [B, Lt, D]
     if (c.positionIds() == ModelConfig.PositionIds.ROBERTA) {
       // RoBERTa: cumsum(real) · real + padding_idx, so real tokens sit at 2, 3, … and pads at 1.
       SDVariable posIds = sd.cumsum(mask, false, false, 1).mul(mask).add(c.padTokenId()).castTo(DataType.INT32);
-      x = x.add(sd.gather(posTable, posIds, 0)); // [B, Lt, D]
+      x = x.add(nn.embedding(posTable, posIds, c.maxPositions(), len, d)); // [B, Lt, D]
     } else {
-      SDVariable posIds = sd.constant(Nd4j.arange(0, len).castTo(DataType.INT32));
-      x = x.add(sd.gather(posTable, posIds, 0)); // [Lt, D], broadcast over B
+      x = x.add(nn.rows(posTable, 0, len, c.maxPositions())); // [Lt, D], broadcast over B
     }
-    x = typeIds == null ? x.add(typeTable.get(SDIndex.point(0))) : x.add(sd.gather(typeTable, typeIds, 0));
+    x = typeIds == null ? x.add(nn.row(typeTable, 0, c.typeVocabSize(), d)) : x.add(nn.embedding(typeTable, typeIds, c.typeVocabSize(), len, d));
     x = nn.layerNorm(x, ln, 3);
     x = nn.dropout(x, e.hiddenDropout(), "text.embeddings", len, d);
 

@@ -2,7 +2,6 @@ package org.m3ae.model;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -40,7 +39,7 @@ final class VisionEncoder {
         .permute(0, 2, 4, 1, 3, 5); //                              [B, gh, gw, C, P, P]
     patches = sd.reshape(patches, -1, n, c.patchDim()); //          [B, N, C·P·P]
     SDVariable x = nn.linear(patches, conv1, n); //                 [B, N, D]
-    x = x.add(pos.get(SDIndex.interval(1, n + 1))); //              positions before masking
+    x = x.add(nn.rows(pos, 1, n + 1, n + 1)); //                     positions before masking
 
     int kept = n;
     if (keepIds != null) {
@@ -49,8 +48,10 @@ final class VisionEncoder {
       x = sd.mmul(select, x); //                                            [B, K, D]
       kept = keep;
     }
-    SDVariable clsTok = sd.zerosLike(x.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all()))
-        .add(cls.add(pos.get(SDIndex.point(0)))); //                         [B, 1, D]
+    // Broadcast CLS to the batch from a zero tensor derived from the input image: deriving it from a slice of x
+    // breaks strided_slice_bp after the one-hot selection in DL4J 1.0.0-M2.1 ("lengths of arrays are mismatched").
+    SDVariable batchZeros = sd.reshape(sd.zerosLike(image).sum(1, 2, 3), -1, 1, 1); // [B, 1, 1]
+    SDVariable clsTok = batchZeros.add(cls.add(nn.row(pos, 0, n + 1, d))); //         [B, 1, D]
     int t = kept + 1;
     x = sd.concat(1, clsTok, x); //                                         [B, Li, D]
     x = nn.layerNorm(x, lnPre, 3);
