@@ -1,6 +1,5 @@
 package org.m3ae.cli;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
@@ -9,7 +8,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.LayerMapping;
+import org.m3ae.weights.SafetensorsReader;
+import org.m3ae.weights.SameDiffSource;
+import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.StudentInit;
 import org.m3ae.weights.WeightImport;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -42,10 +45,24 @@ public final class InitStudentCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "List every copied variable.")
   boolean verbose;
 
+  /** A teacher .sdz, or the graph-layout .safetensors `import` writes for graphs above ~1 GiB. */
+  static TensorSource openTeacher(Path p) {
+    if (p.getFileName().toString().endsWith(".safetensors")) {
+      SafetensorsReader r = SafetensorsReader.open(p);
+      if (!GraphWeights.LAYOUT_GRAPH.equals(r.metadata().get(GraphWeights.LAYOUT_KEY))) {
+        r.close();
+        throw new IllegalArgumentException(p + ": not a graph-layout weights file written by `import`; "
+            + "import the checkpoint into the teacher config first");
+      }
+      return r;
+    }
+    return new SameDiffSource(SameDiff.load(p.toFile(), false), p.toString());
+  }
+
   @Override
   public Integer call() {
     long t0 = System.nanoTime();
-    SameDiff t = SameDiff.load(teacher.toFile(), false);
+    TensorSource t = openTeacher(teacher);
     ModelConfig cfg = ModelConfig.load(config);
     Map<StudentInit.Stack, Integer> tl = StudentInit.layers(t);
     Map<StudentInit.Stack, int[]> overrides = new EnumMap<>(StudentInit.Stack.class);
@@ -69,7 +86,7 @@ public final class InitStudentCommand implements Callable<Integer> {
       System.out.println(r.report().summary() + " (unused = teacher variables not selected; --verbose lists them)");
       r.report().missing().forEach((k, why) -> System.out.println("  missing " + k + " (" + why + ")"));
     }
-    g.sd().save(new File(out.toString()), false);
+    WeightImport.save(g, out);
     System.out.printf("saved %s in %d ms (peak_rss_mb=%s)%n", out, (System.nanoTime() - t0) / 1_000_000, PeakMemory.rssMb());
     return 0;
   }

@@ -8,7 +8,6 @@ import java.util.Set;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.ModelConfig;
 import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -48,13 +47,13 @@ public final class StudentInit {
   public record Result(LoadReport report, Map<Stack, int[]> mapping) {}
 
   /** Layers per stack in a saved graph, read from its variable names (no teacher config needed). */
-  public static Map<Stack, Integer> layers(SameDiff g) {
+  public static Map<Stack, Integer> layers(TensorSource g) {
     Map<Stack, Integer> n = new LinkedHashMap<>();
     for (Stack s : Stack.values()) n.put(s, 0);
-    for (SDVariable v : g.variables()) {
+    for (String name : g.keys()) {
       for (Stack s : Stack.values()) {
-        if (!v.name().startsWith(s.prefix)) continue;
-        String rest = v.name().substring(s.prefix.length());
+        if (!name.startsWith(s.prefix)) continue;
+        String rest = name.substring(s.prefix.length());
         int dot = rest.indexOf('.');
         if (dot > 0 && rest.substring(0, dot).chars().allMatch(Character::isDigit)) {
           n.put(s, Math.max(n.get(s), Integer.parseInt(rest.substring(0, dot)) + 1));
@@ -76,29 +75,29 @@ public final class StudentInit {
     return m;
   }
 
-  public static Result run(SameDiff teacher, M3aeGraph student, Map<Stack, int[]> mapping) {
-    LoadReport r = new LoadReport("teacher graph");
+  /** {@code teacher} must be in graph layout: a {@link SameDiffSource} or graph-layout safetensors. */
+  public static Result run(TensorSource teacher, M3aeGraph student, Map<Stack, int[]> mapping) {
+    LoadReport r = new LoadReport(teacher.origin());
     Set<String> used = new HashSet<>();
     for (SDVariable v : student.sd().variables()) {
       if (v.getVariableType() != VariableType.VARIABLE) continue;
       String name = v.name();
       String tName = teacherName(name, mapping);
-      if (!teacher.hasVariable(tName) || teacher.getVariable(tName).getArr() == null) {
+      if (!teacher.contains(tName)) {
         r.missing.put(name, "teacher has no '" + tName + "'");
         continue;
       }
-      INDArray src = teacher.getVariable(tName).getArr();
+      long[] ts = teacher.shape(tName);
       INDArray dst = v.getArr();
       float[] value;
-      if (Arrays.equals(src.shape(), dst.shape())) {
-        value = src.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-      } else if (name.endsWith("visual.positional_embedding") && src.rank() == 2 && dst.rank() == 2
-          && src.size(1) == dst.size(1)) {
+      if (Arrays.equals(ts, dst.shape())) {
+        value = teacher.readFloats(tName);
+      } else if (name.endsWith("visual.positional_embedding") && ts.length == 2 && dst.rank() == 2
+          && ts[1] == dst.size(1)) {
         // a student built for another resolution: the same resizing as a checkpoint (SPEC §1.1)
-        float[] t = src.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-        value = Bicubic.resizePositionEmbedding(t, (int) src.size(0), (int) src.size(1), (int) dst.size(0));
+        value = Bicubic.resizePositionEmbedding(teacher.readFloats(tName), (int) ts[0], (int) ts[1], (int) dst.size(0));
       } else {
-        r.missing.put(name, "shape differs: teacher '" + tName + "' " + Arrays.toString(src.shape())
+        r.missing.put(name, "shape differs: teacher '" + tName + "' " + Arrays.toString(ts)
             + " vs student " + Arrays.toString(dst.shape()));
         continue;
       }
@@ -107,10 +106,8 @@ public final class StudentInit {
       r.loaded.add(new LoadReport.Loaded(name, tName, tName.equals(name) ? "copied" : "mapped layer"));
       r.loadedValues += dst.length();
     }
-    for (SDVariable v : teacher.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE && !used.contains(v.name())) {
-        r.unused.put(v.name(), "");
-      }
+    for (String k : teacher.keys()) {
+      if (!used.contains(k)) r.unused.put(k, "");
     }
     return new Result(r, mapping);
   }

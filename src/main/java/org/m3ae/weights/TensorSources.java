@@ -21,10 +21,15 @@ public final class TensorSources {
   }
 
   /**
-   * The key map for a source: the official M3AE layout when it holds M3AE-only keys, otherwise a
+   * The key map for a source: graph layout when the file says so (written by {@link GraphWeights}),
+   * the official M3AE layout when it holds M3AE-only keys, otherwise a
    * BERT-family text encoder (which then initialises only the text tower).
    */
   public static KeyMap keyMapFor(TensorSource src) {
+    if (src instanceof SafetensorsReader r
+        && GraphWeights.LAYOUT_GRAPH.equals(r.metadata().get(GraphWeights.LAYOUT_KEY))) {
+      return new GraphKeyMap();
+    }
     for (String k : src.keys()) {
       if (k.startsWith("vision_encoder.") || k.startsWith("multi_modal_")) return new M3aeKeyMap();
     }

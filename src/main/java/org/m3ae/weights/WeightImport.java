@@ -12,8 +12,8 @@ import org.m3ae.model.PassSpec;
 /**
  * The {@code import} pipeline: build the configured graph with its random initialisation, map a
  * checkpoint into it, save it. Variables the checkpoint lacks keep that initialisation, as fresh
- * heads do under PyTorch's {@code strict=False} load (SPEC §4). Updater state is not saved: a
- * graph saved by SameDiff must stay under 2 GB (docs/weights.md).
+ * heads do under PyTorch's {@code strict=False} load (SPEC §4). Graphs above ~1 GiB cannot be
+ * SameDiff files ({@link GraphWeights}); they are written as graph-layout safetensors.
  */
 public final class WeightImport {
   private WeightImport() {}
@@ -31,9 +31,29 @@ public final class WeightImport {
     return g;
   }
 
+  /** {@code .safetensors}: graph-layout weights; otherwise a SameDiff graph file, if it can hold them. */
+  public static void save(M3aeGraph g, Path out) {
+    if (out.getFileName().toString().endsWith(".safetensors")) {
+      GraphWeights.write(g.sd(), out, g.config().name());
+      return;
+    }
+    long bytes = GraphWeights.trainableBytes(g.sd());
+    if (bytes > GraphWeights.SDZ_LIMIT_BYTES) {
+      throw new WeightsException(out + ": '" + g.config().name() + "' holds " + bytes / (1 << 20)
+          + " MiB of weights; SameDiff 1.0.0-M2.1 cannot save a graph above ~1 GiB (FlatBuffers limit). "
+          + "Write --out <name>.safetensors instead (graph-layout weights; load them with "
+          + "`import --config <same yaml> --weights <name>.safetensors`)");
+    }
+    g.sd().save(new File(out.toString()), false);
+  }
+
   public static Result run(ModelConfig cfg, Path weights, Path out, PrintStream log) {
     long t0 = System.nanoTime();
     M3aeGraph g = withPretrainingHeads(cfg);
+    if (out != null && !out.getFileName().toString().endsWith(".safetensors")
+        && GraphWeights.trainableBytes(g.sd()) > GraphWeights.SDZ_LIMIT_BYTES) {
+      save(g, out); // fails fast with the explanation, before the load
+    }
     long t1 = System.nanoTime();
     LoadReport report;
     try (TensorSource src = TensorSources.open(weights)) {
@@ -43,7 +63,7 @@ public final class WeightImport {
     if (log != null) report.print(log, false);
     long saveMs = 0;
     if (out != null) {
-      g.sd().save(new File(out.toString()), false);
+      save(g, out);
       saveMs = (System.nanoTime() - t2) / 1_000_000;
     }
     return new Result(g, report, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, saveMs);

@@ -60,6 +60,23 @@ class M3aeImportTest {
         && m.contains("[500, 128]") && m.contains("[128, 512]"), m);
   }
 
+  /** Graph-layout safetensors (the route for graphs too big for a SameDiff save) round-trip exactly. */
+  @Test
+  void graphLayoutSafetensorsRoundTrip() {
+    ModelConfig cfg = ModelConfig.load(Path.of("configs/models/tiny-teacher.yaml"));
+    Path ckpt = dir.resolve("ckpt.safetensors");
+    CheckpointValues.write(M3aeCheckpointKeys.of(cfg, cfg.vision().gridSize()), ckpt);
+    Path graphFile = dir.resolve("graph.safetensors");
+    WeightImport.Result first = WeightImport.run(cfg, ckpt, graphFile, null);
+    WeightImport.Result again = WeightImport.run(cfg, graphFile, null, null);
+    assertEquals(Map.of(), again.report().missing());
+    assertEquals(Map.of(), again.report().unused());
+    for (var v : first.graph().trainable()) {
+      assertTrue(java.util.Arrays.equals(v.getArr().data().asFloat(),
+          again.graph().sd().getVariable(v.name()).getArr().data().asFloat()), v.name());
+    }
+  }
+
   private void importAndCheck(ModelConfig cfg, int ckptGrid) {
     Map<String, long[]> keys = M3aeCheckpointKeys.of(cfg, ckptGrid);
     Path f = dir.resolve("m3ae.safetensors");

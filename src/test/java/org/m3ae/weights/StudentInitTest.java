@@ -33,11 +33,12 @@ class StudentInitTest {
     ModelConfig sc = ModelConfig.load(Path.of("configs/models/tiny-student.yaml"));
     M3aeGraph teacher = WeightImport.withPretrainingHeads(tc);
     M3aeGraph student = WeightImport.withPretrainingHeads(sc);
-    Map<StudentInit.Stack, Integer> tl = StudentInit.layers(teacher.sd());
+    SameDiffSource ts = new SameDiffSource(teacher.sd(), "tiny teacher");
+    Map<StudentInit.Stack, Integer> tl = StudentInit.layers(ts);
     assertEquals(tc.vision().encoder().layers(), tl.get(StudentInit.Stack.VISION));
     assertEquals(tc.fusion().layers(), tl.get(StudentInit.Stack.FUSION_IMAGE));
     Map<StudentInit.Stack, int[]> m = StudentInit.mapping(tl, sc, LayerMapping.LAST_OF_BLOCK, Map.of());
-    StudentInit.Result r = StudentInit.run(teacher.sd(), student, m);
+    StudentInit.Result r = StudentInit.run(ts, student, m);
     assertEquals(Map.of(), r.report().missing());
     System.out.print(StudentInit.describe(m, tl));
     int copied = 0;
