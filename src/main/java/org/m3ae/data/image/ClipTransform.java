@@ -43,8 +43,17 @@ public final class ClipTransform {
 
   /** Writes the {@code 3*size*size} normalised values into {@code out} at {@code offset}. */
   public void apply(RgbImage img, RandomGenerator rng, float[] out, int offset) {
-    RgbImage cropped = kind == Kind.CLIP ? resizeAndCenterCrop(img, size) : randomResizedCrop(img, size, rng);
-    normalize(cropped, out, offset);
+    normalize(geometry(img, rng), out, offset);
+  }
+
+  /** The resize/crop part alone: a {@code size x size} 8-bit image. */
+  public RgbImage geometry(RgbImage img, RandomGenerator rng) {
+    return kind == Kind.CLIP ? resizeAndCenterCrop(img, size) : randomResizedCrop(img, size, rng);
+  }
+
+  /** True when the output depends on the image only (no random augmentation), so it may be cached. */
+  public boolean deterministic() {
+    return kind == Kind.CLIP;
   }
 
   public float[] apply(RgbImage img, RandomGenerator rng) {
@@ -107,7 +116,7 @@ public final class ClipTransform {
     return PilBicubic.resize(img.crop((width - w) / 2, (height - h) / 2, w, h), size, size);
   }
 
-  static void normalize(RgbImage img, float[] out, int offset) {
+  public static void normalize(RgbImage img, float[] out, int offset) {
     int hw = img.width() * img.height();
     byte[] rgb = img.rgb();
     for (int c = 0; c < 3; c++) {

@@ -36,9 +36,11 @@ public final class BatchAssembler {
   private final BatchOptions opts;
   private final SkipReport report;
   private final MlmMasker mlm;
+  private final ImageCache cache;
 
   public BatchAssembler(String split, List<DataRecord> records, TextTokenizer tokenizer, ClipTransform transform,
-      AnswerVocabulary vocab, Map<String, Integer> labels, BatchOptions opts, SkipReport report) {
+      AnswerVocabulary vocab, Map<String, Integer> labels, BatchOptions opts, SkipReport report, ImageCache cache) {
+    this.cache = cache;
     this.split = split;
     this.records = records;
     this.tokenizer = tokenizer;
@@ -63,6 +65,11 @@ public final class BatchAssembler {
   }
 
   private float[] image(DataRecord r, long seed, int epoch, int index, int salt) throws ImageDecodeException {
+    if (cache != null && transform.deterministic()) {
+      float[] out = new float[3 * transform.size() * transform.size()];
+      ClipTransform.normalize(cache.get(r.image(), f -> transform.geometry(ImageDecoder.decode(f), null)), out, 0);
+      return out;
+    }
     return transform.apply(ImageDecoder.decode(r.image()), new SplittableRandom(mix(seed, epoch, index, salt)));
   }
 

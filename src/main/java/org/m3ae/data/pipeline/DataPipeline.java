@@ -31,6 +31,7 @@ public final class DataPipeline implements AutoCloseable {
   private final Map<String, List<DataRecord>> raw = new LinkedHashMap<>();
   private final Map<String, List<DataRecord>> usable = new LinkedHashMap<>();
   private AnswerVocabulary vocab;
+  private final ImageCache imageCache = new ImageCache(Long.getLong("m3ae.imageCacheMb", 512L) << 20);
   private Map<String, Integer> labels;
 
   private DataPipeline(PipelineConfig cfg, Path root, SkipReport report, TextTokenizer tokenizer) {
@@ -147,7 +148,8 @@ public final class DataPipeline implements AutoCloseable {
     ClipTransform t = new ClipTransform(cfg.image().size(), ClipTransform.Kind.parse(cfg.image().transformFor(split)));
     BatchAssembler asm =
         new BatchAssembler(split, rs, tokenizer, t, cfg.task() == PipelineConfig.Task.VQA ? answerVocabulary() : null,
-            cfg.task() == PipelineConfig.Task.CLASSIFICATION ? classLabels() : null, opts, report);
+            cfg.task() == PipelineConfig.Task.CLASSIFICATION ? classLabels() : null, opts, report,
+            imageCache);
     return new PrefetchingBatchIterator(asm, bs, seed, epoch, workers, 2 * Math.max(1, workers));
   }
 
