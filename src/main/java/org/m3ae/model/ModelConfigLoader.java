@@ -1,6 +1,9 @@
 package org.m3ae.model;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -9,11 +12,14 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /** Reads and validates model configs; every error names the file, the line and the dotted key. */
@@ -31,7 +37,7 @@ public final class ModelConfigLoader {
 
   public static ModelConfig load(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
-      return parse(in, file.toString());
+      return parse(in.readAllBytes(), file.toString());
     } catch (NoSuchFileException e) {
       throw new ConfigException(file + ": model config not found");
     } catch (IOException e) {
@@ -39,12 +45,14 @@ public final class ModelConfigLoader {
     }
   }
 
-  /** Parses a config from a stream; {@code source} names it in errors (a path or a resource name). */
-  public static ModelConfig parse(InputStream in, String source) {
+  /** Parses a config; {@code source} names it in errors (a path or a resource name). */
+  public static ModelConfig parse(byte[] yaml, String source) {
     ModelConfig cfg;
     try {
-      cfg = YAML.readValue(in, ModelConfig.class);
+      cfg = YAML.readValue(yaml, ModelConfig.class);
     } catch (JsonMappingException e) {
+      // Jackson reports a missing key before an unknown one; a misspelt key is the likelier cause, so look first.
+      findUnknownKey(yaml, source);
       throw new ConfigException(describe(source, e), e);
     } catch (JsonProcessingException e) {
       throw new ConfigException(source + at(e.getLocation()) + ": not valid YAML: " + e.getOriginalMessage(), e);
@@ -73,13 +81,43 @@ public final class ModelConfigLoader {
     if (msg.startsWith("Missing required creator property")) {
       int q1 = msg.indexOf('\''), q2 = msg.indexOf('\'', q1 + 1);
       String missing = q1 >= 0 && q2 > q1 ? msg.substring(q1 + 1, q2) : "?";
-      return where + ": missing key '" + (key.isEmpty() ? missing : key + "." + missing) + "'";
+      String full = key.isEmpty() ? missing : key.endsWith("." + missing) || key.equals(missing) ? key : key + "." + missing;
+      return where + ": missing key '" + full + "'";
     }
     if (msg.contains("null value for creator property") || msg.contains("Cannot map `null`")) {
       return where + ": key '" + key + "' has no value";
     }
     int nl = msg.indexOf('\n');
     return where + ": bad value for key '" + key + "': " + (nl > 0 ? msg.substring(0, nl) : msg);
+  }
+
+  /** Walks the YAML token stream against the record types and throws on the first key no record declares. */
+  static void findUnknownKey(byte[] yaml, String source) {
+    try (JsonParser p = YAML.getFactory().createParser(yaml)) {
+      if (p.nextToken() == JsonToken.START_OBJECT) walk(p, ModelConfig.class, "", source);
+    } catch (IOException ignored) {
+      // syntax errors are reported by the binding step
+    }
+  }
+
+  private static void walk(JsonParser p, Class<?> type, String path, String source) throws IOException {
+    Map<String, Class<?>> fields = new TreeMap<>();
+    for (RecordComponent rc : type.getRecordComponents()) {
+      JsonProperty jp = rc.getAccessor().getAnnotation(JsonProperty.class);
+      fields.put(jp != null && !jp.value().isEmpty() ? jp.value() : rc.getName(), rc.getType());
+    }
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      String key = path.isEmpty() ? name : path + "." + name;
+      Class<?> child = fields.get(name);
+      if (child == null) {
+        throw new ConfigException(source + at(p.currentLocation()) + ": unknown key '" + key + "' (known here: "
+            + String.join(", ", fields.keySet()) + ")");
+      }
+      JsonToken t = p.nextToken();
+      if (child.isRecord() && t == JsonToken.START_OBJECT) walk(p, child, key, source);
+      else p.skipChildren();
+    }
   }
 
   private static String at(JsonLocation loc) {
