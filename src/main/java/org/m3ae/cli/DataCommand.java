@@ -114,7 +114,7 @@ public final class DataCommand implements Runnable {
         out.println();
         out.printf("           tokens %s  truncated %s  image size %s%n", m.get("tokens"), m.get("truncated"), m.get("image_size"));
       });
-      out.printf("images in all splits: %s%n", doc.get("images_total"));
+      out.printf("images referenced by all splits: %s (image files on disk: %s)%n", doc.get("images_total"), doc.get("image_files_on_disk"));
     }
   }
 

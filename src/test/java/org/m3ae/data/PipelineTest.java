@@ -119,6 +119,62 @@ class PipelineTest {
   }
 
   @Test
+  void aGuidedSamplerCanReplaceTheRandomMaskThroughTheInterface(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 10, 5);
+    // A stand-in for the attention-guided sampler: hides the highest-scored patches.
+    org.m3ae.masking.PatchMaskSampler topK = new org.m3ae.masking.PatchMaskSampler() {
+      public org.m3ae.masking.PatchMask sample(int n, float[] scores, java.util.random.RandomGenerator rng) {
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
+        boolean[] m = new boolean[n];
+        for (int i = 0; i < n - org.m3ae.masking.PatchMask.lenKeep(n, 0.75); i++) m[order[i]] = true;
+        return org.m3ae.masking.PatchMask.fromMaskedFlags(m);
+      }
+
+      public double maskRatio() {
+        return 0.75;
+      }
+    };
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.FAIL)) {
+      Batch b = epoch(p, BatchOptions.pretraining(), 3, 1, 1).get(0);
+      float[][] scores = new float[3][16];
+      for (int i = 0; i < 3; i++) for (int j = 0; j < 16; j++) scores[i][j] = (j * 7 + i) % 16;
+      Batch g = org.m3ae.masking.MimRemasker.remask(b, topK, 16, scores, 0);
+      for (int i = 0; i < 3; i++) {
+        int[] keep = g.get(BatchKeys.IMAGE_KEEP_IDS).getRow(i).toIntVector();
+        // The four lowest scores (0..3) are the ones kept.
+        for (int k : keep) assertTrue(scores[i][k] < 4, "kept a high-attention patch");
+      }
+      assertEquals(b.get(BatchKeys.TEXT_IDS), g.get(BatchKeys.TEXT_IDS));
+    }
+  }
+
+  @Test
+  void multiDataSetIteratorFeedsNamedArraysAndReshufflesEachEpoch(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 15, 5);
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.FAIL)) {
+      var it = new org.m3ae.data.pipeline.BatchMultiDataSetIterator(p, "train", BatchOptions.pretraining(), 4, 3, true, 1,
+          List.of(BatchKeys.IMAGE, BatchKeys.MLM_TEXT_IDS, BatchKeys.TEXT_MASK), List.of(BatchKeys.MLM_LABELS, BatchKeys.ITM_LABELS));
+      var first = it.next();
+      assertEquals(3, first.getFeatures().length);
+      assertEquals(2, first.getLabels().length);
+      assertArrayEquals(new long[] {4, 3, 32, 32}, first.getFeatures(0).shape());
+      int n = 1;
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+      assertEquals(3, n); // 12 train images, batch 4
+      it.reset();
+      assertEquals(1, it.epoch());
+      assertNotEquals(first.getFeatures(1), it.next().getFeatures(1));
+    }
+  }
+
+  @Test
   void vqaBatchCarriesOneHotTargetsAndClosedFlags(@TempDir Path dir) throws Exception {
     Path root = dir.resolve("syn");
     SyntheticGenerator.generate(root, 10, 5);

@@ -69,8 +69,28 @@ public final class DatasetInspector {
     }
     doc.put("splits", splits);
     doc.put("images_total", allImages.size());
+    doc.put("image_files_on_disk", imageFiles(p));
     doc.put("skipped", p.report().snapshot());
     return doc;
+  }
+
+  /** Files in the image folders (a dataset may hold images no record references). */
+  private static long imageFiles(DataPipeline p) {
+    Set<Path> dirs = new LinkedHashSet<>();
+    for (String s : p.splits()) {
+      PipelineConfig.Split sp = p.config().splits().get(s);
+      dirs.add(p.root().resolve((sp.imageDir() != null ? sp.imageDir() : p.config().images().dir()).replace("{split}", s)));
+    }
+    long n = 0;
+    for (Path d : dirs) {
+      if (!java.nio.file.Files.isDirectory(d)) continue;
+      try (var st = java.nio.file.Files.walk(d)) {
+        n += st.filter(java.nio.file.Files::isRegularFile).count();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot list " + d, e);
+      }
+    }
+    return n;
   }
 
   static Map<String, Object> percentiles(int[] v) {
