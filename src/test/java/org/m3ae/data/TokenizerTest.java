@@ -164,6 +164,11 @@ class TokenizerTest {
       assertEquals(30522, t.vocabSize());
       List<String> texts = new ArrayList<>(TEXTS);
       texts.add("Contrast enhanced chest CT shows diffuse increased interstitial markings involving the right middle and lower lobes.");
+      Path medpix = Fixtures.SHARED.resolve("medpix/descriptions_dev.jsonl");
+      if (Files.isRegularFile(medpix)) {
+        ObjectMapper om = new ObjectMapper();
+        for (String line : Files.readAllLines(medpix)) texts.add(om.readTree(line).at("/Description/Caption").asText());
+      }
       for (String s : texts) {
         Encoding r = ref.encode(s, true, false);
         EncodedText e = t.encode(s);
