@@ -45,22 +45,38 @@ public final class ModelConfigLoader {
     }
   }
 
-  /** Parses a config; {@code source} names it in errors (a path or a resource name). */
+  /** Parses a model config; {@code source} names it in errors (a path or a resource name). */
   public static ModelConfig parse(byte[] yaml, String source) {
-    ModelConfig cfg;
+    ModelConfig cfg = read(yaml, source, ModelConfig.class);
+    validate(cfg, source);
+    return cfg;
+  }
+
+  /** Reads any record-typed YAML config with the same error reporting (file, line, dotted key). */
+  public static <T> T read(Path file, Class<T> type) {
     try {
-      cfg = YAML.readValue(yaml, ModelConfig.class);
+      return read(Files.readAllBytes(file), file.toString(), type);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": config not found");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read config: " + e.getMessage(), e);
+    }
+  }
+
+  public static <T> T read(byte[] yaml, String source, Class<T> type) {
+    T cfg;
+    try {
+      cfg = YAML.readValue(yaml, type);
     } catch (JsonMappingException e) {
       // Jackson reports a missing key before an unknown one; a misspelt key is the likelier cause, so look first.
-      findUnknownKey(yaml, source);
+      findUnknownKey(yaml, source, type);
       throw new ConfigException(describe(source, e), e);
     } catch (JsonProcessingException e) {
       throw new ConfigException(source + at(e.getLocation()) + ": not valid YAML: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
-      throw new ConfigException(source + ": cannot read model config: " + e.getMessage(), e);
+      throw new ConfigException(source + ": cannot read config: " + e.getMessage(), e);
     }
-    if (cfg == null) throw new ConfigException(source + ": empty model config");
-    validate(cfg, source);
+    if (cfg == null) throw new ConfigException(source + ": empty config");
     return cfg;
   }
 
@@ -92,9 +108,9 @@ public final class ModelConfigLoader {
   }
 
   /** Walks the YAML token stream against the record types and throws on the first key no record declares. */
-  static void findUnknownKey(byte[] yaml, String source) {
+  static void findUnknownKey(byte[] yaml, String source, Class<?> root) {
     try (JsonParser p = YAML.getFactory().createParser(yaml)) {
-      if (p.nextToken() == JsonToken.START_OBJECT) walk(p, ModelConfig.class, "", source);
+      if (p.nextToken() == JsonToken.START_OBJECT) walk(p, root, "", source);
     } catch (IOException ignored) {
       // syntax errors are reported by the binding step
     }
@@ -116,6 +132,7 @@ public final class ModelConfigLoader {
       }
       JsonToken t = p.nextToken();
       if (child.isRecord() && t == JsonToken.START_OBJECT) walk(p, child, key, source);
+      else if (t == JsonToken.START_OBJECT && java.util.Map.class.isAssignableFrom(child)) p.skipChildren();
       else p.skipChildren();
     }
   }

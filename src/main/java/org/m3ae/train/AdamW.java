@@ -1,0 +1,93 @@
+package org.m3ae.train;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.m3ae.weights.SafetensorsReader;
+import org.m3ae.weights.SafetensorsWriter;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * AdamW as M3AE configures it (SPEC §2.6: HF AdamW, betas (0.9, 0.98), eps 1e-8, weight decay 0.01 decoupled
+ * from the gradient, none on biases and LayerNorm), with one learning-rate multiplier per parameter group.
+ * Written over ND4J arrays because SameDiff's {@code TrainingConfig} has one updater and one learning rate for the
+ * whole graph. The moments live here, outside the graph, and are saved in their own file (a full model plus two
+ * moments would exceed SameDiff's serialisation limit).
+ */
+public final class AdamW {
+  /** Hyper-parameters; {@code groupOf} maps a variable name to its learning-rate group. */
+  public record Settings(double beta1, double beta2, double eps, double weightDecay) {}
+
+  private final Settings s;
+  private final Map<String, INDArray> m = new LinkedHashMap<>();
+  private final Map<String, INDArray> v = new LinkedHashMap<>();
+  private long t;
+
+  public AdamW(Settings s) {
+    this.s = s;
+  }
+
+  /** Steps taken so far (bias correction uses it). */
+  public long steps() {
+    return t;
+  }
+
+  /** M3AE's no-decay rule: names containing {@code bias}, {@code LayerNorm} or {@code norm}, plus 1-D gains. */
+  public static boolean decays(String name, long[] shape) {
+    String n = name.toLowerCase();
+    if (n.contains("bias") || n.contains("layernorm") || n.contains("norm") || n.contains("ln_")) return false;
+    return shape.length > 1;
+  }
+
+  /**
+   * One update of every parameter in place: w ← w − lr_g·(m̂/(√v̂ + ε) + λ·w), with λ = 0 for no-decay names.
+   *
+   * @param lrFor learning rate of each variable (its group's lr at this step)
+   */
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, Function<String, Double> lrFor) {
+    t++;
+    double bc1 = 1 - Math.pow(s.beta1(), t);
+    double bc2 = 1 - Math.pow(s.beta2(), t);
+    for (var e : params.entrySet()) {
+      String name = e.getKey();
+      INDArray w = e.getValue();
+      INDArray g = grads.get(name);
+      if (g == null) continue;
+      INDArray mi = m.computeIfAbsent(name, k -> Nd4j.zeros(w.dataType(), w.shape()));
+      INDArray vi = v.computeIfAbsent(name, k -> Nd4j.zeros(w.dataType(), w.shape()));
+      mi.muli(s.beta1()).addi(g.mul(1 - s.beta1()));
+      vi.muli(s.beta2()).addi(g.mul(g).muli(1 - s.beta2()));
+      double lr = lrFor.apply(name);
+      if (lr == 0) continue;
+      // HF AdamW folds the bias corrections into the step size: lr·√bc2/bc1 · m / (√v + ε).
+      double stepSize = lr * Math.sqrt(bc2) / bc1;
+      INDArray denom = Transforms.sqrt(vi, true).addi(s.eps());
+      w.subi(mi.div(denom).muli(stepSize));
+      if (s.weightDecay() > 0 && decays(name, w.shape())) w.subi(w.mul(lr * s.weightDecay()));
+    }
+  }
+
+  /** Saves the moments and the step count (float32, graph variable names prefixed {@code m/} and {@code v/}). */
+  public void save(Path file) {
+    SafetensorsWriter w = new SafetensorsWriter().metadata("adamw.t", Long.toString(t));
+    for (var e : m.entrySet()) w.add("m/" + e.getKey(), e.getValue());
+    for (var e : v.entrySet()) w.add("v/" + e.getKey(), e.getValue());
+    w.write(file);
+  }
+
+  public void load(Path file, List<String> names) {
+    try (SafetensorsReader r = SafetensorsReader.open(file)) {
+      t = Long.parseLong(r.metadata().getOrDefault("adamw.t", "0"));
+      m.clear();
+      v.clear();
+      for (String n : names) {
+        if (r.contains("m/" + n)) m.put(n, Nd4j.create(r.readFloats("m/" + n), r.shape("m/" + n), 'c'));
+        if (r.contains("v/" + n)) v.put(n, Nd4j.create(r.readFloats("v/" + n), r.shape("v/" + n), 'c'));
+      }
+    }
+  }
+}
