@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       ImportOnnxCommand.class,
       VerifyOnnxCommand.class,
       InitStudentCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,175 @@
+package org.m3ae.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.m3ae.model.BuildOptions;
+import org.m3ae.model.M3aeGraph;
+import org.m3ae.model.M3aeModel;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Names;
+import org.m3ae.model.ParameterCount;
+import org.m3ae.model.Pass;
+import org.m3ae.model.RandomInputs;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Measures the models of one run on this machine: inference throughput of the joint feature at batch B, latency at
+ * batch 1, training steps (through a {@link TrainStepFactory}), peak memory, achieved GFLOP/s against an sgemm
+ * ceiling measured in the same run. The first model is the reference (the teacher): speedups are relative to it and
+ * the others' distillation steps use it as their teacher.
+ */
+public final class Bench {
+  /** What to run. {@code imageSize}/{@code textLen} 0 keep the configs' values. */
+  public record Options(
+      List<Path> models, int batch, int trainBatch, int repeats, int warmup, int imageSize, int textLen,
+      boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile) {
+    public static Options defaults(List<Path> models) {
+      return new Options(models, 4, 1, 3, 1, 288, 64, true, true, true, true, 2048, false);
+    }
+  }
+
+  private final Options opt;
+  private final TrainStepFactory trainFactory;
+  private final Consumer<String> log;
+
+  public Bench(Options opt, TrainStepFactory trainFactory, PrintStream progress) {
+    this.opt = opt;
+    this.trainFactory = trainFactory;
+    this.log = progress == null ? s -> {} : progress::println;
+  }
+
+  /** Applies the run's image size and text length to a config (the paper's 288 px, 64 tokens by default). */
+  public static ModelConfig resize(ModelConfig c, int imageSize, int textLen) {
+    var v = c.vision();
+    var t = c.text();
+    var nv = imageSize > 0 ? new ModelConfig.Vision(imageSize, v.patchSize(), v.channels(), v.encoder()) : v;
+    var nt = textLen > 0
+        ? new ModelConfig.Text(t.vocabSize(), t.maxPositions(), t.typeVocabSize(), t.padTokenId(), t.positionIds(), textLen, t.encoder())
+        : t;
+    return new ModelConfig(c.name(), nv, nt, c.fusion(), c.mim(), c.mlm(), c.itm(), c.init());
+  }
+
+  public BenchReport run() {
+    List<ModelConfig> cfgs = new ArrayList<>();
+    for (Path p : opt.models()) cfgs.add(resize(ModelConfig.load(p), opt.imageSize(), opt.textLen()));
+    BenchReport.Environment env = BenchReport.Environment.capture();
+    log.accept("environment: " + env);
+
+    Sgemm.Result before = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), Math.max(3, opt.repeats()));
+    log.accept(String.format("sgemm %d³: %.1f GFLOP/s (median), %.1f best", opt.sgemmSize(), before.gflops(), before.bestGflops()));
+
+    List<BenchReport.ModelResult> results = new ArrayList<>();
+    ModelConfig teacher = cfgs.get(0);
+    for (int i = 0; i < cfgs.size(); i++) {
+      results.add(measureModel(cfgs.get(i), i == 0 ? null : teacher));
+      collect();
+    }
+    Sgemm.Result after = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), Math.max(3, opt.repeats()));
+    log.accept(String.format("sgemm %d³ again: %.1f GFLOP/s", opt.sgemmSize(), after.gflops()));
+    return new BenchReport(opt, trainFactory == null ? null : trainFactory.name(), env, before, after, results,
+        BenchReport.Environment.currentLoad());
+  }
+
+  private BenchReport.ModelResult measureModel(ModelConfig c, ModelConfig teacher) {
+    long t0 = System.nanoTime();
+    M3aeGraph g = M3aeModel.build(c, BuildOptions.defaults());
+    Pass p = g.pass("");
+    double buildS = (System.nanoTime() - t0) / 1e9;
+    long params = ParameterCount.of(g).total();
+    int ops = g.sd().ops().length;
+    log.accept(String.format("%s: inference graph built in %.1f s, %,d parameters, %d ops", c.name(), buildS, params, ops));
+
+    BenchReport.Measurement latency = null, inference = null, train = null;
+    List<BenchReport.OpRow> profile = null;
+    if (opt.latency()) {
+      latency = timeForward(g, p, 1, c, "latency (batch 1)");
+    }
+    if (opt.inference()) {
+      inference = opt.batch() == 1 && latency != null ? latency : timeForward(g, p, opt.batch(), c, "inference (batch " + opt.batch() + ")");
+    }
+    if (opt.profile()) profile = profileForward(g, p, opt.batch(), c);
+    g = null;
+    p = null;
+    collect();
+
+    String trainWhat = null;
+    long trainFlops = teacher == null ? FlopCount.pretrainStep(c) : FlopCount.distillStep(c, teacher);
+    if (opt.train() && trainFactory != null) {
+      try (TrainStep step = teacher == null
+          ? trainFactory.pretrain(c, opt.trainBatch(), c.init().seed())
+          : trainFactory.distill(c, teacher, opt.trainBatch(), c.init().seed())) {
+        trainWhat = step.description();
+        train = timeSteps(step::run, step.batch(), trainFlops, "train (batch " + step.batch() + ")", opt.gcEachStep());
+      }
+    }
+    return new BenchReport.ModelResult(c.name(), params, ops, buildS, FlopCount.inference(c), trainFlops,
+        FlopCount.pass(c, FlopCount.PassKind.INFERENCE).modules(), latency, inference, train, trainWhat, profile);
+  }
+
+  private BenchReport.Measurement timeForward(M3aeGraph g, Pass p, int batch, ModelConfig c, String what) {
+    Map<String, INDArray> in = RandomInputs.forPass(g, p, batch, c.init().seed());
+    String out = p.name(Names.JOINT);
+    return timeSteps(() -> g.sd().output(in, out), batch, FlopCount.inference(c), what, false);
+  }
+
+  private List<BenchReport.OpRow> profileForward(M3aeGraph g, Pass p, int batch, ModelConfig c) {
+    Map<String, INDArray> in = RandomInputs.forPass(g, p, batch, c.init().seed());
+    OpProfiler prof = new OpProfiler();
+    String out = p.name(Names.JOINT);
+    g.sd().output(in, List.of(prof), out); // warm
+    prof.reset();
+    long t = System.nanoTime();
+    g.sd().output(in, List.of(prof), out);
+    double wall = (System.nanoTime() - t) / 1e6;
+    log.accept(String.format("  profile: %.0f ms wall, %.0f ms inside %d ops (%.0f%%)", wall, prof.totalMs(),
+        prof.opsExecuted(), 100 * prof.totalMs() / wall));
+    List<BenchReport.OpRow> rows = new ArrayList<>();
+    rows.add(new BenchReport.OpRow("(wall)", 1, wall));
+    for (OpProfiler.Row r : prof.rows()) {
+      rows.add(new BenchReport.OpRow(r.op(), r.calls(), r.ms()));
+      if (rows.size() <= 12) log.accept(String.format("    %-24s %6d calls %9.1f ms", r.op(), r.calls(), r.ms()));
+    }
+    return rows;
+  }
+
+  /** Warm-up, then timed repeats with memory sampled throughout; off-heap after each repeat shows growth. */
+  private BenchReport.Measurement timeSteps(Runnable r, int batch, long flopsPerPair, String what, boolean gc) {
+    for (int w = 0; w < opt.warmup(); w++) {
+      r.run();
+      if (gc) System.gc();
+    }
+    double[] ms = new double[opt.repeats()];
+    long[] physAfter = new long[opt.repeats()];
+    MemorySampler.Peak peak;
+    try (MemorySampler mem = new MemorySampler(5)) {
+      for (int i = 0; i < ms.length; i++) {
+        long t = System.nanoTime();
+        r.run();
+        if (gc) System.gc();
+        ms[i] = (System.nanoTime() - t) / 1e6;
+        physAfter[i] = org.bytedeco.javacpp.Pointer.physicalBytes();
+      }
+      peak = mem.peak();
+    }
+    Stats s = Stats.of(ms);
+    var m = new BenchReport.Measurement(batch, s, flopsPerPair, peak, physAfter);
+    log.accept(String.format("  %-22s median %.0f ms (min %.0f, max %.0f): %.2f pairs/s, %.1f ms/pair, %.1f GFLOP/s",
+        what, s.medianMs(), s.minMs(), s.maxMs(), m.pairsPerSecond(), m.msPerPair(), m.gflops()));
+    return m;
+  }
+
+  private static void collect() {
+    System.gc();
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Nd4j.getMemoryManager().invokeGc();
+  }
+}

@@ -1,0 +1,163 @@
+package org.m3ae.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Everything one bench run measured, printable as a Table 5-shaped table or as JSON. */
+public record BenchReport(
+    Bench.Options options, String trainStep, Environment environment, Sgemm.Result sgemm, Sgemm.Result sgemmAfter,
+    List<ModelResult> models, String loadAverageAfter) {
+
+  /** The paper's Table 5 (M3AE-Distill): training pairs/s, inference pairs/s, CPU ms/pair. */
+  public record PaperRow(double trainPairsPerS, double inferencePairsPerS, double cpuMsPerPair) {}
+
+  public static final PaperRow PAPER_TEACHER = new PaperRow(84.77, 119.07, 370);
+  public static final PaperRow PAPER_SMALL = new PaperRow(409.81, 417.29, 100);
+  public static final PaperRow PAPER_BASE = new PaperRow(221.61, 251.47, 208);
+
+  /** The paper's row for a config, matched by name (teacher / small / base), or null. */
+  public static PaperRow paperRow(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.contains("small")) return PAPER_SMALL;
+    if (n.contains("base")) return PAPER_BASE;
+    if (n.contains("teacher") || n.contains("m3ae")) return PAPER_TEACHER;
+    return null;
+  }
+
+  /** Where and under what load the run happened. */
+  public record Environment(
+      String java, int cpus, String backend, String blas, int ompThreads, long maxHeap, long javacppMaxBytes,
+      long javacppMaxPhysicalBytes, String loadAverage) {
+    static Environment capture() {
+      String blas;
+      try {
+        blas = String.valueOf(Nd4j.factory().blas().getBlasVendor());
+      } catch (RuntimeException e) {
+        blas = "unknown";
+      }
+      int omp;
+      try {
+        omp = Nd4j.getEnvironment().maxMasterThreads();
+      } catch (RuntimeException e) {
+        omp = -1;
+      }
+      return new Environment(System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+          Nd4j.getBackend().getClass().getSimpleName(), blas, omp, Runtime.getRuntime().maxMemory(), Pointer.maxBytes(),
+          Pointer.maxPhysicalBytes(), currentLoad());
+    }
+
+    static String currentLoad() {
+      try {
+        return Files.readString(Path.of("/proc/loadavg")).trim();
+      } catch (IOException e) {
+        return String.valueOf(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+      }
+    }
+  }
+
+  /** One timed operation: per-repeat stats, the FLOPs of one pair, peak memory, physical bytes after each repeat. */
+  public record Measurement(int batch, Stats stats, long flopsPerPair, MemorySampler.Peak peak, long[] physicalAfterRepeat) {
+    public double pairsPerSecond() {
+      return batch * 1000.0 / stats.medianMs();
+    }
+
+    public double msPerPair() {
+      return stats.medianMs() / batch;
+    }
+
+    public double gflops() {
+      return flopsPerPair * (double) batch / (stats.medianMs() * 1e6);
+    }
+  }
+
+  /** Per op type time of one profiled forward ("(wall)" first). */
+  public record OpRow(String op, long calls, double ms) {}
+
+  public record ModelResult(
+      String name, long parameters, int inferenceOps, double buildSeconds, long inferenceFlopsPerPair,
+      long trainFlopsPerPair, Map<String, Long> inferenceFlopsByModule, Measurement latency, Measurement inference,
+      Measurement train, String trainDescription, List<OpRow> profile) {}
+
+  public String toJson() {
+    try {
+      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String ratio(double x) {
+    return Double.isFinite(x) ? String.format(Locale.ROOT, "%.2f×", x) : "–";
+  }
+
+  /** The Table 5-shaped table, then the efficiency table (GFLOP/s vs the sgemm ceiling) and memory. */
+  public String toTable() {
+    StringBuilder sb = new StringBuilder();
+    ModelResult ref = models.isEmpty() ? null : models.get(0);
+    PaperRow refPaper = ref == null ? null : paperRow(ref.name());
+    sb.append(String.format(Locale.ROOT, "Table 5 on this machine (%d CPUs, %s, OMP %d; load %s → %s). Paper values in [ ].%n",
+        environment.cpus(), environment.blas(), environment.ompThreads(), environment.loadAverage(), loadAverageAfter));
+    sb.append(String.format(Locale.ROOT, "%-15s %12s | %-32s | %-32s | %-30s%n", "model", "params",
+        "training pairs/s (×) [paper]", "inference pairs/s (×) [paper]", "CPU ms/pair (×) [paper]"));
+    for (ModelResult m : models) {
+      PaperRow pr = paperRow(m.name());
+      sb.append(String.format(Locale.ROOT, "%-15s %,12d | %-32s | %-32s | %-30s%n", m.name(), m.parameters(),
+          cell(m.train(), ref == null ? null : ref.train(), true, pr == null ? 0 : pr.trainPairsPerS(), refPaper == null ? 0 : refPaper.trainPairsPerS()),
+          cell(m.inference(), ref == null ? null : ref.inference(), true, pr == null ? 0 : pr.inferencePairsPerS(), refPaper == null ? 0 : refPaper.inferencePairsPerS()),
+          cell(m.latency(), ref == null ? null : ref.latency(), false, pr == null ? 0 : pr.cpuMsPerPair(), refPaper == null ? 0 : refPaper.cpuMsPerPair())));
+    }
+    sb.append(String.format(Locale.ROOT, "%nEfficiency: model GFLOP/s (matmul FLOPs from the config) vs sgemm %d³ = %.1f GFLOP/s "
+        + "(best %.1f; %.1f at the end of the run)%n", sgemm.m(), sgemm.gflops(), sgemm.bestGflops(), sgemmAfter.gflops()));
+    sb.append(String.format(Locale.ROOT, "%-15s %9s %9s | %-24s | %-24s | %-24s%n", "model", "GFLOP/inf", "GFLOP/trn",
+        "inference GF/s (% ceil)", "latency GF/s (% ceil)", "train GF/s (% ceil)"));
+    for (ModelResult m : models) {
+      sb.append(String.format(Locale.ROOT, "%-15s %9.1f %9.1f | %-24s | %-24s | %-24s%n", m.name(),
+          m.inferenceFlopsPerPair() / 1e9, m.trainFlopsPerPair() / 1e9, eff(m.inference()), eff(m.latency()), eff(m.train())));
+    }
+    sb.append(String.format(Locale.ROOT, "%nMemory peaks (heap / JavaCPP off-heap / process physical), min–max ms per repeat:%n"));
+    for (ModelResult m : models) {
+      sb.append(String.format(Locale.ROOT, "%-15s inference %s | latency %s | train %s%n", m.name(), mem(m.inference()),
+          mem(m.latency()), mem(m.train())));
+    }
+    for (ModelResult m : models) {
+      if (m.trainDescription() != null) {
+        sb.append(String.format(Locale.ROOT, "train step of %s: %s (batch %d)%n", m.name(), m.trainDescription(), m.train().batch()));
+      }
+    }
+    return sb.toString();
+  }
+
+  private String cell(Measurement m, Measurement ref, boolean throughput, double paper, double paperRef) {
+    if (m == null) return paper > 0 ? String.format(Locale.ROOT, "– [%s]", paperCell(paper, paperRef, throughput)) : "–";
+    double v = throughput ? m.pairsPerSecond() : m.msPerPair();
+    double x = ref == null ? Double.NaN : throughput ? m.pairsPerSecond() / ref.pairsPerSecond() : ref.msPerPair() / m.msPerPair();
+    String here = String.format(Locale.ROOT, throughput ? "%.3f (%s)" : "%.0f (%s)", v, ratio(x));
+    return paper > 0 ? here + " [" + paperCell(paper, paperRef, throughput) + "]" : here;
+  }
+
+  private static String paperCell(double paper, double paperRef, boolean throughput) {
+    double x = paperRef <= 0 ? Double.NaN : throughput ? paper / paperRef : paperRef / paper;
+    return String.format(Locale.ROOT, throughput ? "%.2f, %s" : "%.0f, %s", paper, ratio(x));
+  }
+
+  private String eff(Measurement m) {
+    if (m == null) return "–";
+    return String.format(Locale.ROOT, "%.1f (%.0f%%)", m.gflops(), 100 * m.gflops() / sgemm.gflops());
+  }
+
+  private static String mem(Measurement m) {
+    if (m == null) return "–";
+    var p = m.peak();
+    return String.format(Locale.ROOT, "%.2f/%.2f/%.2f GB, %.0f–%.0f ms", p.heapBytes() / 1e9, p.offHeapBytes() / 1e9,
+        p.physicalBytes() / 1e9, m.stats().minMs(), m.stats().maxMs());
+  }
+}

@@ -1,0 +1,65 @@
+package org.m3ae.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.m3ae.bench.Bench;
+import org.m3ae.bench.BenchReport;
+import org.m3ae.bench.TrainSteps;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bench}: the paper's Table 5 on this machine (see docs/performance.md). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Time inference, CPU latency and training steps of full-size models with random weights; speedups vs "
+        + "the first model (the teacher), GFLOP/s vs an sgemm ceiling measured in the same run, peak memory.")
+public final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--models", required = true, split = ",",
+      description = "Model configs, the teacher first (its distillation targets and the speedup reference).")
+  List<Path> models;
+
+  @Option(names = "--batch", defaultValue = "4", description = "Inference batch (default ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--train-batch", defaultValue = "1", description = "Training-step batch (default ${DEFAULT-VALUE}).")
+  int trainBatch;
+
+  @Option(names = "--repeats", defaultValue = "3", description = "Timed repeats after warm-up; the median is reported (default ${DEFAULT-VALUE}).")
+  int repeats;
+
+  @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up runs (default ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--image-size", defaultValue = "288", description = "Image size in pixels, 0 = the config's (default ${DEFAULT-VALUE}).")
+  int imageSize;
+
+  @Option(names = "--text-len", defaultValue = "64", description = "Text length in tokens, 0 = the config's (default ${DEFAULT-VALUE}).")
+  int textLen;
+
+  @Option(names = "--no-train", description = "Skip training steps.")
+  boolean noTrain;
+
+  @Option(names = "--no-latency", description = "Skip batch-1 latency.")
+  boolean noLatency;
+
+  @Option(names = "--no-gc", description = "Do not call System.gc() after each training step.")
+  boolean noGc;
+
+  @Option(names = "--sgemm-size", defaultValue = "2048", description = "Square sgemm size for the ceiling (default ${DEFAULT-VALUE}).")
+  int sgemmSize;
+
+  @Option(names = "--profile", description = "Also time one inference forward per op type (SameDiff listener).")
+  boolean profile;
+
+  @Option(names = "--json", description = "Print the report as JSON (progress goes to stderr).")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, imageSize, textLen, true, !noLatency,
+        !noTrain, !noGc, sgemmSize, profile);
+    BenchReport r = new Bench(opt, TrainSteps.factory(), System.err).run();
+    System.out.println(json ? r.toJson() : r.toTable());
+    return 0;
+  }
+}

@@ -1,0 +1,49 @@
+package org.m3ae.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The bench runs end to end on the tiny configs and produces a well-formed report (numbers are not checked). */
+class BenchTest {
+  @Test
+  void tinyRunProducesWellFormedReport() throws Exception {
+    var models = List.of(Path.of("configs/models/tiny-teacher.yaml"), Path.of("configs/models/tiny-student.yaml"));
+    var opt = new Bench.Options(models, 2, 1, 1, 0, 0, 0, true, true, true, true, 64, true);
+    BenchReport r = new Bench(opt, TrainSteps.factory(), null).run();
+
+    assertEquals(2, r.models().size());
+    for (var m : r.models()) {
+      assertNotNull(m.inference());
+      assertNotNull(m.latency());
+      assertNotNull(m.train());
+      assertEquals(2, m.inference().batch());
+      assertEquals(1, m.latency().batch());
+      assertTrue(m.inference().stats().medianMs() > 0);
+      assertTrue(m.inferenceFlopsPerPair() > 0 && m.trainFlopsPerPair() > 3 * m.inferenceFlopsPerPair());
+      assertTrue(m.inference().peak().physicalBytes() > 0);
+      assertTrue(m.profile().size() > 1);
+    }
+    assertTrue(r.sgemm().gflops() > 0);
+
+    String table = r.toTable();
+    assertTrue(table.contains("tiny-teacher") && table.contains("tiny-student"), table);
+    assertTrue(table.contains("1.00×"), table);
+    JsonNode j = new ObjectMapper().readTree(r.toJson());
+    assertEquals("tiny-student", j.get("models").get(1).get("name").asText());
+    assertTrue(j.get("models").get(0).get("inference").get("stats").get("medianMs").asDouble() > 0);
+  }
+
+  @Test
+  void paperRowsMatchConfigNames() {
+    assertEquals(BenchReport.PAPER_TEACHER, BenchReport.paperRow("teacher-m3ae"));
+    assertEquals(BenchReport.PAPER_SMALL, BenchReport.paperRow("student-small"));
+    assertEquals(BenchReport.PAPER_BASE, BenchReport.paperRow("student-base"));
+  }
+}
