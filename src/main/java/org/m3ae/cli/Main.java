@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       ImportOnnxCommand.class,
       VerifyOnnxCommand.class,
       InitStudentCommand.class,
+      UiCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
