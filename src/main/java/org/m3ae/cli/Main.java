@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "Distil the M3AE medical vision-language model into compact students (SameDiff, DL4J).",
     subcommands = {
       InfoCommand.class,
+      PretrainCommand.class,
       DataCommand.class,
       ImportCommand.class,
       ImportOnnxCommand.class,

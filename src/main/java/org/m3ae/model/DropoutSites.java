@@ -20,6 +20,12 @@ public final class DropoutSites {
   public record Site(String placeholder, long[] shape, double rate) {}
 
   private final List<Site> sites = new ArrayList<>();
+  private boolean disabled;
+
+  /** Feed all-ones masks from now on: the run trains without dropout (the placeholders stay in the graph). */
+  public void disable() {
+    disabled = true;
+  }
 
   void add(Site s) {
     sites.add(s);
@@ -35,6 +41,7 @@ public final class DropoutSites {
 
   /** Fresh masks for a batch: each element is 0 with probability p, else 1/(1−p), so expectations are unchanged. */
   public Map<String, INDArray> sample(int batch, DataType dtype, SplittableRandom rng) {
+    if (disabled) return identity(batch, dtype);
     Map<String, INDArray> out = new HashMap<>();
     for (Site s : sites) {
       long[] shape = s.shape().clone();

@@ -25,6 +25,19 @@ public final class Losses {
     return mse(sd, studentProbs, teacherProbs);
   }
 
+  /**
+   * Per-row MSE averaged over the rows with weight 1: Σ_b w_b·mean((a_b − b_b)²) / max(Σw, 1). The KD terms use it
+   * to distil only the rows where student and teacher saw the same pair.
+   *
+   * @param a,b [B, ...] of rank {@code rank}; w [B]
+   */
+  public static SDVariable rowWeightedMse(SameDiff sd, SDVariable a, SDVariable b, SDVariable w, int rank) {
+    SDVariable d = a.sub(b);
+    int[] rest = new int[rank - 1];
+    for (int i = 1; i < rank; i++) rest[i - 1] = i;
+    return weightedMean(sd, d.mul(d).mean(rest), w);
+  }
+
   /** Σ(w·x) / max(Σw, 1): a mean over selected positions that is 0, not NaN, when none is selected. */
   public static SDVariable weightedMean(SameDiff sd, SDVariable x, SDVariable w) {
     return x.mul(w).sum().div(sd.math.max(w.sum(), sd.constant(1.0).castTo(w.dataType())));

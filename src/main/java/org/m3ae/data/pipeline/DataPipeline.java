@@ -128,6 +128,11 @@ public final class DataPipeline implements AutoCloseable {
    * @param workers prefetch threads
    */
   public PrefetchingBatchIterator batches(String split, BatchOptions opts, int batchSize, long seed, int epoch, boolean shuffle, boolean dropLast, int workers) {
+    return batches(split, opts, batchSize, seed, epoch, shuffle, dropLast, workers, 0);
+  }
+
+  /** As above, starting at batch {@code startBatch} of the epoch (resuming a run). */
+  public PrefetchingBatchIterator batches(String split, BatchOptions opts, int batchSize, long seed, int epoch, boolean shuffle, boolean dropLast, int workers, int startBatch) {
     if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
     List<DataRecord> rs = records(split);
     int n = rs.size();
@@ -150,7 +155,7 @@ public final class DataPipeline implements AutoCloseable {
         new BatchAssembler(split, rs, tokenizer, t, cfg.task() == PipelineConfig.Task.VQA ? answerVocabulary() : null,
             cfg.task() == PipelineConfig.Task.CLASSIFICATION ? classLabels() : null, opts, report,
             imageCache);
-    return new PrefetchingBatchIterator(asm, bs, seed, epoch, workers, 2 * Math.max(1, workers));
+    return new PrefetchingBatchIterator(asm, bs, seed, epoch, workers, 2 * Math.max(1, workers), startBatch);
   }
 
   @Override

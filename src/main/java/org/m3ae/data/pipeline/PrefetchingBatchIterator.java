@@ -35,7 +35,16 @@ public final class PrefetchingBatchIterator implements Iterator<Batch>, AutoClos
    * @param depth batches built ahead of the consumer
    */
   public PrefetchingBatchIterator(BatchAssembler assembler, int[][] batches, long seed, int epoch, int workers, int depth) {
+    this(assembler, batches, seed, epoch, workers, depth, 0);
+  }
+
+  /**
+   * @param start index of the first batch to produce: a resumed run continues mid-epoch with exactly the batches
+   *     (and per-batch random draws, seeded by the batch index) an uninterrupted run would have seen
+   */
+  public PrefetchingBatchIterator(BatchAssembler assembler, int[][] batches, long seed, int epoch, int workers, int depth, int start) {
     this.assembler = assembler;
+    this.submitted = Math.max(0, Math.min(start, batches.length));
     this.batches = batches;
     this.seed = seed;
     this.epoch = epoch;

@@ -1,0 +1,134 @@
+package org.m3ae.distill;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.m3ae.data.pipeline.Batch;
+import org.m3ae.masking.AttentionGuidedSampler;
+import org.m3ae.masking.MimRemasker;
+import org.m3ae.masking.PatchImportance;
+import org.m3ae.train.TrainTask;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One pre-training step's inputs (paper §3): the teacher's forward on the unmasked pair (KD targets), the
+ * attention-guided progressive MIM mask (§3.3) from the chosen attention sources, fresh dropout masks, then the
+ * student graph's MLM + MIM + ITM (+ KD) passes. Without a teacher the same task pre-trains a model from scratch
+ * (KD off), e.g. the teacher itself.
+ */
+public final class DistillTask implements TrainTask {
+  /** Where the attention-guided mask reads attention from (paper Table 7), or a plain random mask. */
+  public enum MaskSource {
+    RANDOM,
+    STUDENT,
+    TEACHER,
+    BOTH;
+
+    public static MaskSource parse(String s) {
+      return valueOf(s.trim().toUpperCase());
+    }
+  }
+
+  private final PretrainGraph graph;
+  private final Teacher teacher;
+  private final MaskSource source;
+  private final AttentionGuidedSampler sampler;
+  private final double rStart;
+  private final double rEnd;
+  private final int totalSteps;
+  private final long seed;
+
+  public DistillTask(PretrainGraph graph, Teacher teacher, MaskSource source, double maskRatio, double rStart,
+      double rEnd, int totalSteps, long seed) {
+    this.graph = graph;
+    this.teacher = teacher;
+    this.source = source;
+    this.rStart = rStart;
+    this.rEnd = rEnd;
+    this.totalSteps = totalSteps;
+    this.seed = seed;
+    this.sampler = source == MaskSource.RANDOM ? null : new AttentionGuidedSampler(maskRatio, rStart);
+    if ((source == MaskSource.TEACHER || source == MaskSource.BOTH) && teacher == null) {
+      throw new IllegalArgumentException("mask source " + source + " needs a teacher");
+    }
+    if (teacher != null) {
+      teacher.request(graph.kdTargets().values());
+      if (source == MaskSource.TEACHER || source == MaskSource.BOTH) teacher.request(teacher.maskAttentionNames());
+    }
+  }
+
+  public double r(int step) {
+    return AttentionGuidedSampler.schedule(rStart, rEnd, step, totalSteps);
+  }
+
+  @Override
+  public SameDiff sd() {
+    return graph.sd();
+  }
+
+  @Override
+  public List<String> trainable() {
+    return graph.trainable();
+  }
+
+  @Override
+  public List<String> lossKeys() {
+    return graph.lossKeys();
+  }
+
+  @Override
+  public String lossVariable(String key) {
+    return PretrainGraph.LOSSES.get(key);
+  }
+
+  @Override
+  public Map<String, Double> stepMetrics(int step) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("mask_r", sampler == null ? Double.NaN : r(step));
+    return m;
+  }
+
+  @Override
+  public Map<String, INDArray> feed(Batch batch, int step, int micro) {
+    Map<String, INDArray> t = teacher == null ? null : teacher.forward(batch);
+    if (sampler != null) {
+      sampler.setR(r(step));
+      float[][] scores = importance(batch, t);
+      batch = MimRemasker.remask(batch, sampler, graph.graph().config().vision().numPatches(), scores,
+          mix(seed, step, micro, 1));
+    }
+    return graph.trainingFeed(batch, t, new SplittableRandom(mix(seed, step, micro, 2)));
+  }
+
+  /** Stage 1 of §3.3 on the unmasked pair, from the configured sources. */
+  public float[][] importance(Batch batch, Map<String, INDArray> teacherOut) {
+    INDArray textMask = batch.get(org.m3ae.data.pipeline.BatchKeys.TEXT_MASK);
+    INDArray sUni = null, sMul = null, tUni = null, tMul = null;
+    if (source == MaskSource.STUDENT || source == MaskSource.BOTH) {
+      List<String> names = graph.maskAttentionNames();
+      Map<String, INDArray> s = graph.sd().output(PretrainGraph.cleanFeed(batch), names.toArray(new String[0]));
+      sUni = PatchImportance.uniModal(s.get(names.get(0)));
+      sMul = PatchImportance.multiModal(s.get(names.get(1)), textMask);
+    }
+    if (source == MaskSource.TEACHER || source == MaskSource.BOTH) {
+      List<String> names = teacher.maskAttentionNames();
+      tUni = PatchImportance.uniModal(teacherOut.get(names.get(0)));
+      tMul = PatchImportance.multiModal(teacherOut.get(names.get(1)), textMask);
+    }
+    return PatchImportance.combine(sUni, tUni, sMul, tMul);
+  }
+
+  public AttentionGuidedSampler sampler() {
+    return sampler;
+  }
+
+  /** A seed for (run seed, step, micro-batch, purpose): stateless, so a resumed run draws the same numbers. */
+  static long mix(long seed, int step, int micro, int purpose) {
+    long h = seed * 0x9E3779B97F4A7C15L + step;
+    h = (h ^ (h >>> 31)) * 0xBF58476D1CE4E5B9L + micro;
+    h = (h ^ (h >>> 29)) * 0x94D049BB133111EBL + purpose;
+    return h ^ (h >>> 32);
+  }
+}

@@ -1,0 +1,321 @@
+package org.m3ae.distill;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.m3ae.data.pipeline.Batch;
+import org.m3ae.data.pipeline.BatchKeys;
+import org.m3ae.model.BuildOptions;
+import org.m3ae.model.M3aeGraph;
+import org.m3ae.model.M3aeModel;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Names;
+import org.m3ae.model.Pass;
+import org.m3ae.model.PassSpec;
+import org.m3ae.model.PassSpec.Head;
+import org.m3ae.train.Losses;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The graph one pre-training step differentiates (paper §3, SPEC §2.1). Four passes share the model's weights:
+ * <ul>
+ *   <li>{@code ""} — the unmasked pair, inference only: its attention maps feed the attention-guided mask;
+ *   <li>{@code mlm} — masked text + full image → L_mlm;
+ *   <li>{@code mim} — full text + visible patches → L_mim;
+ *   <li>{@code itm} — full text + image (half swapped) → L_itm, and the KD terms against the teacher.
+ * </ul>
+ * KD is applied on the ITM pass's matched rows: there the student sees exactly the unmasked pair the teacher saw,
+ * so one teacher forward per step serves both the KD targets and the attention-guided mask. The teacher's tensors
+ * arrive as placeholders ({@code kd/<name>}): the teacher is a separate, frozen graph, so none of its activations
+ * are kept for backprop (a single graph with stop-gradient would hold them all through the student's backward).
+ */
+public final class PretrainGraph {
+  public static final String CLEAN = "";
+  public static final String MLM = "mlm";
+  public static final String MIM = "mim";
+  public static final String ITM = "itm";
+
+  /** Graph variable of each logged loss term, by metric key. */
+  public static final Map<String, String> LOSSES = Map.of(
+      "loss_mlm", "loss/mlm", "loss_mim", "loss/mim", "loss_itm", "loss/itm",
+      "loss_hid", "loss/hid", "loss_attn", "loss/attn", "loss_total", "loss/total");
+
+  public static final String MLM_LABEL_IDS = "mlm/labels";
+  public static final String MLM_WEIGHTS = "mlm/label_weights";
+  public static final String MIM_MASK = "mim/masked";
+  public static final String ITM_LABELS = "itm/labels";
+  public static final String KD_ROWS = "kd/rows";
+
+  private final M3aeGraph graph;
+  private final ModelConfig cfg;
+  private final ModelConfig teacherCfg;
+  private final KdMapping mapping;
+  private final Map<String, String> kdTargets = new LinkedHashMap<>(); // placeholder → teacher output name
+  private final List<String> lossOrder = new ArrayList<>();
+
+  /**
+   * @param teacherCfg null for pre-training without a teacher (KD off)
+   * @param weights objective weights by term: mlm, mim, itm, hid, attn
+   */
+  public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
+      boolean dropout) {
+    this.cfg = cfg;
+    this.teacherCfg = teacherCfg;
+    this.mapping = mapping;
+    if (teacherCfg != null) checkCompatible(cfg, teacherCfg);
+    graph = M3aeModel.empty(cfg, BuildOptions.defaults());
+    graph.addPass(PassSpec.inference());
+    Pass mlm = graph.addPass(PassSpec.inference().withName(MLM).withHeads(Head.MLM).withTraining(true));
+    Pass mim = graph.addPass(PassSpec.inference().withName(MIM).withHeads(Head.MIM).withTraining(true));
+    Pass itm = graph.addPass(PassSpec.inference().withName(ITM).withHeads(Head.ITM).withTraining(true));
+    if (!dropout) graph.dropout().disable();
+    SameDiff sd = graph.sd();
+    DataType dt = graph.dtype();
+    int lt = mlm.textLen();
+    var v = cfg.vision();
+
+    SDVariable labels = sd.placeHolder(MLM_LABEL_IDS, DataType.INT32, -1, lt);
+    SDVariable labelW = sd.placeHolder(MLM_WEIGHTS, dt, -1, lt);
+    SDVariable lMlm = Losses.crossEntropy(sd, mlm.mlmLogits(), labels, labelW, cfg.text().vocabSize(), 3).rename("loss/mlm");
+
+    SDVariable masked = sd.placeHolder(MIM_MASK, dt, -1, v.numPatches());
+    SDVariable target = Losses.mimTarget(sd, sd.getVariable(mim.name(Names.IMAGE)), v.channels(), v.gridSize(),
+        v.patchSize(), cfg.mim().normPixLoss());
+    SDVariable lMim = Losses.mimLoss(sd, mim.mimPred(), target, masked).rename("loss/mim");
+
+    SDVariable itmLabels = sd.placeHolder(ITM_LABELS, DataType.INT32, -1);
+    SDVariable ones = sd.onesLike(itmLabels).castTo(dt);
+    SDVariable lItm = Losses.crossEntropy(sd, itm.itmLogits(), itmLabels, ones, cfg.itm().classes(), 2).rename("loss/itm");
+
+    SDVariable total = lMlm.mul(weights.get("mlm")).add(lMim.mul(weights.get("mim"))).add(lItm.mul(weights.get("itm")));
+    lossOrder.addAll(List.of("loss_mlm", "loss_mim", "loss_itm"));
+    if (teacherCfg != null) {
+      SDVariable rows = sd.placeHolder(KD_ROWS, dt, -1);
+      SDVariable lHid = hiddenKd(sd, itm, rows).rename("loss/hid");
+      SDVariable lAttn = attentionKd(sd, itm, rows).rename("loss/attn");
+      total = total.add(lHid.mul(weights.get("hid"))).add(lAttn.mul(weights.get("attn")));
+      lossOrder.addAll(List.of("loss_hid", "loss_attn"));
+    }
+    total.rename("loss/total");
+    lossOrder.add("loss_total");
+    sd.setLossVariables("loss/total");
+  }
+
+  /** L_hid = Σ_stacks Σ_i MSE(H_i^S, H_m(i)^T) on the matched rows (paper §3.2.1). */
+  private SDVariable hiddenKd(SameDiff sd, Pass s, SDVariable rows) {
+    SDVariable sum = null;
+    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+      int[] m = mapping.hidden().get(st);
+      List<SDVariable> hs = studentHidden(s, st);
+      int ds = width(cfg, st), dtw = width(teacherCfg, st);
+      int len = tokens(s, st);
+      for (int i = 0; i < m.length; i++) {
+        String tName = teacherHiddenName(st, m[i]);
+        SDVariable target = kdPlaceholder(sd, tName, len, dtw);
+        SDVariable h = hs.get(i);
+        if (ds != dtw) {
+          // TinyBERT's W_h: one learned projection per stack when widths differ (paper §3.2.1, SPEC §6.3).
+          var proj = graphParamsLinear("distill." + st.label + ".proj", ds, dtw);
+          h = sd.reshape(sd.reshape(h, -1, ds).mmul(proj), -1, len, dtw);
+        }
+        SDVariable term = Losses.rowWeightedMse(sd, h, target, rows, 3);
+        sum = sum == null ? term : sum.add(term);
+      }
+    }
+    return sum;
+  }
+
+  /** L_attn = Σ_layers (1/h)·Σ_heads MSE(A_S, A_T(m)) for every self- and cross-attention (paper §3.2.2). */
+  private SDVariable attentionKd(SameDiff sd, Pass s, SDVariable rows) {
+    SDVariable sum = null;
+    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+      int[] m = mapping.attention().get(st);
+      for (int j = 0; j < m.length; j++) {
+        for (String[] pair : attentionPairs(st, j, m[j])) {
+          SDVariable a = sd.getVariable(s.name(pair[0]));
+          long[] shape = a.getShape(); // [-1, h, Lq, Lk]
+          int hs = heads(cfg, st), ht = heads(teacherCfg, st);
+          SDVariable target = kdPlaceholder(sd, pair[1], ht, (int) shape[2], (int) shape[3]);
+          if (hs != ht) {
+            // Different head counts: compare head-averaged maps (SPEC §6.1 proposal).
+            a = a.mean(true, 1);
+            target = target.mean(true, 1);
+          }
+          SDVariable term = Losses.rowWeightedMse(sd, a, target, rows, 4);
+          sum = sum == null ? term : sum.add(term);
+        }
+      }
+    }
+    return sum;
+  }
+
+  /** (student attention name, teacher attention name) pairs of stack {@code st}'s layer j ← teacher layer t. */
+  private static List<String[]> attentionPairs(KdMapping.Stack st, int j, int t) {
+    return switch (st) {
+      case VISION -> List.<String[]>of(new String[] {Names.visionAttn(j), Names.visionAttn(t)});
+      case TEXT -> List.<String[]>of(new String[] {Names.textAttn(j), Names.textAttn(t)});
+      case FUSION_TEXT -> List.of(
+          new String[] {Names.fusionSelfAttn(Names.TEXT, j), Names.fusionSelfAttn(Names.TEXT, t)},
+          new String[] {Names.fusionCrossAttn(Names.TEXT, j), Names.fusionCrossAttn(Names.TEXT, t)});
+      case FUSION_IMAGE -> List.of(
+          new String[] {Names.fusionSelfAttn(Names.IMAGE_STREAM, j), Names.fusionSelfAttn(Names.IMAGE_STREAM, t)},
+          new String[] {Names.fusionCrossAttn(Names.IMAGE_STREAM, j), Names.fusionCrossAttn(Names.IMAGE_STREAM, t)});
+    };
+  }
+
+  private static String teacherHiddenName(KdMapping.Stack st, int i) {
+    return switch (st) {
+      case VISION -> Names.visionHidden(i);
+      case TEXT -> Names.textHidden(i);
+      case FUSION_TEXT -> Names.fusionHidden(Names.TEXT, i);
+      case FUSION_IMAGE -> Names.fusionHidden(Names.IMAGE_STREAM, i);
+    };
+  }
+
+  private static List<SDVariable> studentHidden(Pass p, KdMapping.Stack st) {
+    return switch (st) {
+      case VISION -> p.visionHidden();
+      case TEXT -> p.textHidden();
+      case FUSION_TEXT -> p.fusionTextHidden();
+      case FUSION_IMAGE -> p.fusionImageHidden();
+    };
+  }
+
+  private static int tokens(Pass p, KdMapping.Stack st) {
+    return st == KdMapping.Stack.TEXT || st == KdMapping.Stack.FUSION_TEXT ? p.textLen() : p.imageTokens();
+  }
+
+  private static int width(ModelConfig c, KdMapping.Stack st) {
+    return switch (st) {
+      case VISION -> c.vision().encoder().width();
+      case TEXT -> c.text().encoder().width();
+      case FUSION_TEXT, FUSION_IMAGE -> c.fusion().width();
+    };
+  }
+
+  private static int heads(ModelConfig c, KdMapping.Stack st) {
+    return switch (st) {
+      case VISION -> c.vision().encoder().heads();
+      case TEXT -> c.text().encoder().heads();
+      case FUSION_TEXT, FUSION_IMAGE -> c.fusion().heads();
+    };
+  }
+
+  private SDVariable graphParamsLinear(String name, int in, int out) {
+    SameDiff sd = graph.sd();
+    if (sd.hasVariable(name + ".weight")) return sd.getVariable(name + ".weight");
+    org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(cfg.init().seed() * 31 + name.hashCode());
+    return sd.var(name + ".weight", org.nd4j.linalg.factory.Nd4j.randn(graph.dtype(), in, out).muli(cfg.init().std()));
+  }
+
+  private SDVariable kdPlaceholder(SameDiff sd, String teacherName, long... dims) {
+    String ph = "kd/" + teacherName;
+    if (sd.hasVariable(ph)) return sd.getVariable(ph);
+    long[] shape = new long[dims.length + 1];
+    shape[0] = -1;
+    System.arraycopy(dims, 0, shape, 1, dims.length);
+    kdTargets.put(ph, teacherName);
+    return sd.placeHolder(ph, graph.dtype(), shape);
+  }
+
+  static void checkCompatible(ModelConfig s, ModelConfig t) {
+    if (s.vision().imageSize() != t.vision().imageSize() || s.vision().patchSize() != t.vision().patchSize()) {
+      throw new IllegalArgumentException("student (" + s.name() + ") and teacher (" + t.name() + ") must see the same "
+          + "image grid for attention KD: vision.image_size/patch_size " + s.vision().imageSize() + "/"
+          + s.vision().patchSize() + " vs " + t.vision().imageSize() + "/" + t.vision().patchSize());
+    }
+    if (s.text().maxTextLen() != t.text().maxTextLen() || s.text().vocabSize() != t.text().vocabSize()) {
+      throw new IllegalArgumentException("student and teacher must share the tokenizer and text length: text.vocab_size/"
+          + "max_text_len " + s.text().vocabSize() + "/" + s.text().maxTextLen() + " vs " + t.text().vocabSize() + "/"
+          + t.text().maxTextLen());
+    }
+  }
+
+  public M3aeGraph graph() {
+    return graph;
+  }
+
+  public SameDiff sd() {
+    return graph.sd();
+  }
+
+  /** Teacher outputs the KD terms need, by placeholder name. */
+  public Map<String, String> kdTargets() {
+    return kdTargets;
+  }
+
+  /** Metric keys of the loss terms this graph computes, in logging order. */
+  public List<String> lossKeys() {
+    return lossOrder;
+  }
+
+  public List<String> lossVariables() {
+    List<String> out = new ArrayList<>();
+    for (String k : lossOrder) out.add(LOSSES.get(k));
+    return out;
+  }
+
+  /** Names of the trainable variables. */
+  public List<String> trainable() {
+    List<String> out = new ArrayList<>();
+    for (SDVariable v : graph.sd().variables()) if (v.getVariableType() == VariableType.VARIABLE) out.add(v.name());
+    return out;
+  }
+
+  /** Output names of the clean pass the attention-guided mask reads: last ViT layer, last text→image cross-attn. */
+  public List<String> maskAttentionNames() {
+    return List.of(Names.visionAttn(cfg.vision().encoder().layers() - 1),
+        Names.fusionCrossAttn(Names.TEXT, cfg.fusion().layers() - 1));
+  }
+
+  /** Feeds of the clean inference pass. */
+  public static Map<String, INDArray> cleanFeed(Batch b) {
+    Map<String, INDArray> f = new HashMap<>();
+    f.put(Names.IMAGE, b.get(BatchKeys.IMAGE));
+    f.put(Names.TEXT_IDS, b.get(BatchKeys.TEXT_IDS));
+    f.put(Names.TEXT_MASK, b.get(BatchKeys.TEXT_MASK));
+    return f;
+  }
+
+  /**
+   * Every placeholder of the three training passes for a batch whose MIM arrays are final.
+   *
+   * @param teacher teacher outputs by teacher name (null without KD)
+   */
+  public Map<String, INDArray> trainingFeed(Batch b, Map<String, INDArray> teacher, SplittableRandom dropoutRng) {
+    Map<String, INDArray> f = new HashMap<>();
+    INDArray image = b.get(BatchKeys.IMAGE), ids = b.get(BatchKeys.TEXT_IDS), mask = b.get(BatchKeys.TEXT_MASK);
+    f.put(MLM + "/" + Names.IMAGE, image);
+    f.put(MLM + "/" + Names.TEXT_IDS, b.get(BatchKeys.MLM_TEXT_IDS));
+    f.put(MLM + "/" + Names.TEXT_MASK, mask);
+    f.put(MLM_LABEL_IDS, b.get(BatchKeys.MLM_LABEL_IDS));
+    f.put(MLM_WEIGHTS, b.get(BatchKeys.MLM_WEIGHTS));
+    f.put(MIM + "/" + Names.IMAGE, image);
+    f.put(MIM + "/" + Names.TEXT_IDS, ids);
+    f.put(MIM + "/" + Names.TEXT_MASK, mask);
+    f.put(MIM + "/" + Names.IMAGE_KEEP_IDS, b.get(BatchKeys.IMAGE_KEEP_IDS));
+    f.put(MIM_MASK, b.get(BatchKeys.IMAGE_MIM_MASK));
+    f.put(ITM + "/" + Names.IMAGE, b.get(BatchKeys.ITM_IMAGE));
+    f.put(ITM + "/" + Names.TEXT_IDS, ids);
+    f.put(ITM + "/" + Names.TEXT_MASK, mask);
+    f.put(ITM_LABELS, b.get(BatchKeys.ITM_LABELS));
+    if (teacherCfg != null) {
+      f.put(KD_ROWS, b.get(BatchKeys.ITM_LABELS).castTo(graph.dtype()));
+      for (var e : kdTargets.entrySet()) {
+        INDArray t = teacher.get(e.getValue());
+        if (t == null) throw new IllegalStateException("teacher output '" + e.getValue() + "' missing");
+        f.put(e.getKey(), t);
+      }
+    }
+    f.putAll(dropoutRng == null ? graph.dropout().identity(b.size(), graph.dtype())
+        : graph.dropout().sample(b.size(), graph.dtype(), dropoutRng));
+    return f;
+  }
+}

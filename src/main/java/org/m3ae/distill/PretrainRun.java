@@ -1,0 +1,266 @@
+package org.m3ae.distill;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.m3ae.data.BadRecordPolicy;
+import org.m3ae.data.config.PipelineConfig;
+import org.m3ae.data.config.PipelineLoader;
+import org.m3ae.data.pipeline.BatchOptions;
+import org.m3ae.data.pipeline.DataPipeline;
+import org.m3ae.data.text.TextTokenizer;
+import org.m3ae.masking.RandomPatchMaskSampler;
+import org.m3ae.model.BuildOptions;
+import org.m3ae.model.M3aeGraph;
+import org.m3ae.model.M3aeModel;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.model.PassSpec;
+import org.m3ae.train.AdamW;
+import org.m3ae.train.BatchStream;
+import org.m3ae.train.CheckpointListener;
+import org.m3ae.train.Checkpoints;
+import org.m3ae.train.LrSchedule;
+import org.m3ae.train.MetricsJsonl;
+import org.m3ae.train.ProgressListener;
+import org.m3ae.train.RunConfig;
+import org.m3ae.train.StepMetrics;
+import org.m3ae.train.Trainer;
+import org.m3ae.train.TrainingListener;
+import org.m3ae.weights.GraphKeyMap;
+import org.m3ae.weights.GraphWeights;
+import org.m3ae.weights.LayerMapping;
+import org.m3ae.weights.LoadReport;
+import org.m3ae.weights.StudentInit;
+import org.m3ae.weights.TensorSource;
+import org.m3ae.weights.TensorSources;
+import org.m3ae.weights.WeightLoader;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Sets up and runs one pre-training run from its {@link RunConfig}: teacher, student graph, data stream, optimiser,
+ * listeners, resume. Writes into {@code runDir}: {@code run.json}, {@code metrics.jsonl}, {@code checkpoints/},
+ * {@code bad-records.json}, and at the end {@code model.safetensors} (all weights, graph names) plus
+ * {@code model.sdz} (the inference graph, loadable by any DL4J application) when it fits SameDiff's size limit.
+ */
+public final class PretrainRun {
+  /** What a finished run leaves behind. */
+  public record Result(Path runDir, int steps, StepMetrics last, Path weights, Path sdz, double seconds,
+      long parameters) {}
+
+  private PretrainRun() {}
+
+  public static Result run(RunConfig rc, Path configFile, Path runDir, Integer stepsOverride, boolean resume,
+      List<TrainingListener> extra, PrintStream out) {
+    long t0 = System.nanoTime();
+    int steps = stepsOverride != null ? stepsOverride : rc.train().steps();
+    ModelConfig model = ModelConfig.load(Path.of(rc.model()));
+    ModelConfig teacherCfg = rc.teacher() == null ? null : ModelConfig.load(Path.of(rc.teacher().model()));
+    DistillTask.MaskSource source = DistillTask.MaskSource.parse(rc.maskSource());
+    boolean needTeacher = rc.kdEnabled() || source == DistillTask.MaskSource.TEACHER || source == DistillTask.MaskSource.BOTH
+        || "teacher".equals(rc.studentInit());
+
+    KdMapping mapping = null;
+    if (teacherCfg != null) {
+      mapping = KdMapping.of(teacherCfg, model, overrides(rc));
+      out.printf("%s: distilling %s from %s (KD %s, mask %s)%n", rc.name(), model.name(), teacherCfg.name(),
+          rc.kdEnabled() ? "on" : "off", source.name().toLowerCase());
+      out.print(mapping.describe(teacherCfg, model));
+    } else {
+      out.printf("%s: pre-training %s from scratch (no teacher, mask %s)%n", rc.name(), model.name(), source.name().toLowerCase());
+    }
+
+    Map<String, Double> weights = new LinkedHashMap<>();
+    for (String term : List.of("mlm", "mim", "itm", "hid", "attn")) weights.put(term, rc.weight(term));
+    PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().dropoutOr());
+    Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights())) : null;
+
+    try (DataPipeline data = openData(rc, model)) {
+      BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize());
+      long seed = rc.train().seedOr();
+      try (BatchStream stream = new BatchStream(data, rc.data().splitOr(), opts, rc.train().batchSize(), seed, rc.data().workersOr())) {
+        Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpointsOr());
+        AdamW adam = new AdamW(new AdamW.Settings(rc.train().beta1(), rc.train().beta2(), rc.train().epsOr(), rc.train().weightDecayOr()));
+        int start = 0;
+        String lastCkpt = null;
+        var latest = resume ? ckpts.latest() : java.util.Optional.<Path>empty();
+        if (resume && latest.isEmpty()) out.println("--resume: no complete checkpoint in " + ckpts.root() + "; starting at step 0");
+        if (latest.isPresent()) {
+          Path dir = latest.get();
+          Checkpoints.State st = Checkpoints.readState(dir);
+          loadWeights(graph.graph(), dir.resolve(Checkpoints.MODEL));
+          adam.load(dir.resolve(Checkpoints.OPTIMIZER), graph.trainable());
+          stream.seek(st.epoch(), st.batchIndex());
+          start = st.nextStep();
+          lastCkpt = dir.toString();
+          out.printf("resumed from %s at step %d (epoch %d, batch %d)%n", dir, start, st.epoch(), st.batchIndex());
+        } else if ("teacher".equals(rc.studentInit())) {
+          initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), out);
+        }
+        writeRunJson(runDir, rc, configFile, model);
+
+        DistillTask task = new DistillTask(graph, teacher, source, rc.maskRatio(), rc.rStart(), rc.rEnd(), steps, seed);
+        Map<String, Double> mult = new LinkedHashMap<>();
+        for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, rc.train().multiplier(g));
+        Trainer.Settings ts = new Trainer.Settings(steps, rc.train().accumulateOr(),
+            LrSchedule.of(rc.train().lr(), rc.train().warmupOr(), steps), mult, rc.train().clipNormOr(), rc.train().gcEveryOr());
+        List<TrainingListener> listeners = new ArrayList<>();
+        MetricsJsonl metrics = new MetricsJsonl(runDir);
+        LastStep lastStep = new LastStep();
+        listeners.add(metrics);
+        listeners.add(lastStep);
+        listeners.add(new ProgressListener(rc.name(), Math.max(1, steps / 20)));
+        listeners.addAll(extra);
+        Trainer trainer = new Trainer(task, stream, ts, adam, listeners);
+        trainer.setLastCheckpoint(lastCkpt);
+        List<Path> configs = new ArrayList<>(List.of(configFile, Path.of(rc.model())));
+        listeners.add(2, new CheckpointListener(ckpts, rc.train().checkpointEveryOr(), steps,
+            () -> new Checkpoints.State(lastStep.step + 1, stream.epoch(), stream.index(), seed, rc.name()),
+            dir -> {
+              GraphWeights.write(graph.sd(), dir.resolve(Checkpoints.MODEL), model.name());
+              adam.save(dir.resolve(Checkpoints.OPTIMIZER));
+            },
+            configs, extra, trainer::setLastCheckpoint));
+        if (start < steps) trainer.run(runDir, start);
+        else out.printf("already at step %d of %d: nothing to run%n", start, steps);
+        data.report().write(runDir);
+        if (data.report().total(rc.data().splitOr()) > 0) out.println(data.report().summary());
+
+        Path weightsFile = runDir.resolve("model.safetensors");
+        GraphWeights.write(graph.sd(), weightsFile, model.name());
+        Path sdz = saveInferenceGraph(graph.graph(), runDir.resolve("model.sdz"));
+        long params = graph.trainable().stream().mapToLong(n -> graph.sd().getVariable(n).getArr().length()).sum();
+        return new Result(runDir, steps, lastStep.metrics, weightsFile, sdz, (System.nanoTime() - t0) / 1e9, params);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Remembers the last step's metrics (for the state a checkpoint records and for the final report). */
+  static final class LastStep implements TrainingListener {
+    int step = -1;
+    StepMetrics metrics;
+
+    @Override
+    public void onStart(Path runDir, int startStep, int totalSteps) {
+      step = startStep - 1;
+    }
+
+    @Override
+    public void onStep(StepMetrics m) {
+      step = m.step();
+      metrics = m;
+    }
+  }
+
+  static DataPipeline openData(RunConfig rc, ModelConfig model) {
+    PipelineConfig pc = PipelineLoader.load(Path.of(rc.data().pipeline()));
+    if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
+    pc = pc.withImageSize(model.vision().imageSize());
+    BadRecordPolicy policy = "fail".equals(rc.data().onBadRecord()) ? BadRecordPolicy.FAIL : BadRecordPolicy.SKIP;
+    DataPipeline data = DataPipeline.open(pc, policy);
+    checkTokenizer(data.tokenizer(), model, rc.data().pipeline(), rc.model());
+    return data;
+  }
+
+  /** The data's tokenizer and the model's text config must agree, or ids index the wrong embeddings. */
+  static void checkTokenizer(TextTokenizer tok, ModelConfig m, String pipeline, String modelFile) {
+    var t = m.text();
+    if (tok.vocabSize() > t.vocabSize()) {
+      throw new IllegalArgumentException(pipeline + ": tokenizer vocabulary " + tok.vocabSize() + " exceeds "
+          + modelFile + " text.vocab_size " + t.vocabSize());
+    }
+    if (tok.specials().pad() != t.padTokenId()) {
+      throw new IllegalArgumentException(pipeline + ": tokenizer pad id " + tok.specials().pad() + " differs from "
+          + modelFile + " text.pad_token_id " + t.padTokenId());
+    }
+    if (tok.maxLength() != t.maxTextLen()) {
+      throw new IllegalArgumentException(pipeline + ": tokenizer.max_length " + tok.maxLength() + " differs from "
+          + modelFile + " text.max_text_len " + t.maxTextLen());
+    }
+  }
+
+  static Map<StudentInit.Stack, int[]> studentInitMapping(Map<StudentInit.Stack, Integer> teacherLayers, ModelConfig student) {
+    return StudentInit.mapping(teacherLayers, student, LayerMapping.LAST_OF_BLOCK, Map.of());
+  }
+
+  static void initFromTeacher(M3aeGraph student, Path teacherWeights, PrintStream out) {
+    try (TensorSource src = TensorSources.open(teacherWeights)) {
+      var layers = StudentInit.layers(src);
+      var mapping = studentInitMapping(layers, student.config());
+      var r = StudentInit.run(src, student, mapping);
+      out.println("student initialised from " + teacherWeights + ": " + r.report().summary());
+      out.print(StudentInit.describe(mapping, layers));
+    }
+  }
+
+  static LoadReport loadWeights(M3aeGraph g, Path file) {
+    try (TensorSource src = TensorSources.open(file)) {
+      LoadReport r = WeightLoader.load(g.sd(), src, new GraphKeyMap());
+      if (!r.missing().isEmpty()) {
+        throw new IllegalStateException(file + ": checkpoint lacks " + r.missing().size() + " variables of the graph, e.g. "
+            + r.missing().keySet().iterator().next());
+      }
+      return r;
+    }
+  }
+
+  /** The inference graph (joint feature + pre-training heads) with the trained weights, as a .sdz. */
+  static Path saveInferenceGraph(M3aeGraph trained, Path out) {
+    M3aeGraph inf = M3aeModel.build(trained.config(), BuildOptions.defaults().withRandomInit(false)
+        .withPass(PassSpec.inference().withHeads(PassSpec.Head.MLM, PassSpec.Head.ITM)));
+    for (SDVariable v : inf.sd().variables()) {
+      if (v.getVariableType() != VariableType.VARIABLE) continue;
+      INDArray src = trained.sd().getVariable(v.name()).getArr();
+      v.getArr().assign(src);
+    }
+    if (GraphWeights.trainableBytes(inf.sd()) > GraphWeights.SDZ_LIMIT_BYTES) return null;
+    inf.sd().save(new File(out.toString()), false);
+    return out;
+  }
+
+  static Map<KdMapping.Stack, int[]> overrides(RunConfig rc) {
+    Map<KdMapping.Stack, int[]> o = new EnumMap<>(KdMapping.Stack.class);
+    if (rc.kd() == null || rc.kd().layers() == null) return o;
+    for (var e : rc.kd().layers().entrySet()) {
+      int[] v = e.getValue().stream().mapToInt(Integer::intValue).toArray();
+      switch (e.getKey()) {
+        case "vision" -> o.put(KdMapping.Stack.VISION, v);
+        case "text" -> o.put(KdMapping.Stack.TEXT, v);
+        case "fusion" -> {
+          o.put(KdMapping.Stack.FUSION_TEXT, v);
+          o.put(KdMapping.Stack.FUSION_IMAGE, v);
+        }
+        default -> throw new IllegalArgumentException("kd.layers." + e.getKey() + ": unknown stack (vision, text, fusion)");
+      }
+    }
+    return o;
+  }
+
+  static void writeRunJson(Path runDir, RunConfig rc, Path configFile, ModelConfig model) throws IOException {
+    Files.createDirectories(runDir);
+    ObjectMapper om = new ObjectMapper();
+    ObjectNode n = om.createObjectNode();
+    n.put("name", rc.name());
+    n.put("kind", "pretrain");
+    n.put("model", model.name());
+    n.put("config", configFile.toString());
+    n.put("teacher", rc.teacher() == null ? null : rc.teacher().model());
+    n.put("kd", rc.kdEnabled());
+    n.put("mask", rc.maskSource());
+    n.put("started", java.time.Instant.now().toString());
+    Files.writeString(runDir.resolve("run.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+  }
+}

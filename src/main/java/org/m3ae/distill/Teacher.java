@@ -1,0 +1,89 @@
+package org.m3ae.distill;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.m3ae.data.pipeline.Batch;
+import org.m3ae.model.BuildOptions;
+import org.m3ae.model.M3aeGraph;
+import org.m3ae.model.M3aeModel;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Names;
+import org.m3ae.weights.LoadReport;
+import org.m3ae.weights.TensorSource;
+import org.m3ae.weights.TensorSources;
+import org.m3ae.weights.WeightLoader;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The frozen teacher: an inference graph (no dropout, no gradients) run once per step on the unmasked pair. It
+ * returns only the tensors the student's KD terms and the attention-guided mask ask for.
+ */
+public final class Teacher {
+  private final ModelConfig cfg;
+  private final M3aeGraph graph;
+  private final LoadReport report;
+  private String[] outputs = new String[0];
+
+  private Teacher(ModelConfig cfg, M3aeGraph graph, LoadReport report) {
+    this.cfg = cfg;
+    this.graph = graph;
+    this.report = report;
+  }
+
+  /** Builds the teacher's inference graph and loads its weights (graph-layout safetensors, .sdz, or M3AE keys). */
+  public static Teacher load(ModelConfig cfg, Path weights) {
+    M3aeGraph g = M3aeModel.build(cfg, BuildOptions.defaults());
+    LoadReport r;
+    try (TensorSource src = TensorSources.open(weights)) {
+      r = WeightLoader.load(g.sd(), src, TensorSources.keyMapFor(src));
+    }
+    long backboneMissing = r.missing().keySet().stream()
+        .filter(n -> !n.startsWith("mlm_head") && !n.startsWith("mim_head") && !n.startsWith("itm_head")).count();
+    if (backboneMissing > 0) {
+      throw new IllegalArgumentException(weights + ": the teacher checkpoint lacks " + backboneMissing
+          + " backbone tensors (e.g. " + r.missing().keySet().iterator().next() + "); is it a checkpoint of "
+          + cfg.name() + "?");
+    }
+    return new Teacher(cfg, g, r);
+  }
+
+  /** A teacher whose graph already holds its weights (tests, benchmarks). */
+  public static Teacher of(M3aeGraph g) {
+    return new Teacher(g.config(), g, null);
+  }
+
+  public ModelConfig config() {
+    return cfg;
+  }
+
+  public M3aeGraph graph() {
+    return graph;
+  }
+
+  public LoadReport report() {
+    return report;
+  }
+
+  /** Declares which teacher tensors each forward must return. */
+  public void request(Iterable<String> names) {
+    Set<String> all = new LinkedHashSet<>(List.of(outputs));
+    for (String n : names) all.add(n);
+    outputs = all.toArray(new String[0]);
+  }
+
+  /** Names of the teacher tensors the attention-guided mask reads (last ViT layer, last text→image cross-attn). */
+  public List<String> maskAttentionNames() {
+    List<String> n = new ArrayList<>();
+    n.add(Names.visionAttn(cfg.vision().encoder().layers() - 1));
+    n.add(Names.fusionCrossAttn(Names.TEXT, cfg.fusion().layers() - 1));
+    return n;
+  }
+
+  public Map<String, INDArray> forward(Batch b) {
+    return graph.sd().output(PretrainGraph.cleanFeed(b), outputs);
+  }
+}

@@ -1,0 +1,207 @@
+package org.m3ae.train;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.m3ae.model.ConfigException;
+import org.m3ae.model.ModelConfigLoader;
+
+/**
+ * A pre-training run ({@code configs/runs/*.yaml}): which model to train, from which teacher (if any), on which
+ * data, with which objectives, mask and optimiser. Paths are relative to the working directory.
+ */
+public record RunConfig(
+    @JsonProperty(required = true) String name,
+    @JsonProperty(required = true) String model,
+    Teacher teacher,
+    @JsonProperty(value = "student_init") String studentInit,
+    @JsonProperty(required = true) Data data,
+    @JsonProperty(required = true) Train train,
+    Objectives objectives,
+    Kd kd,
+    Mask mask) {
+
+  /** The frozen teacher: its model config and a checkpoint of its weights (graph-layout safetensors or .sdz). */
+  public record Teacher(@JsonProperty(required = true) String model, @JsonProperty(required = true) String weights) {}
+
+  /** Data: a pipeline definition, the split to train on, overrides, and what to do with bad records. */
+  public record Data(
+      @JsonProperty(required = true) String pipeline,
+      String split,
+      String root,
+      Integer workers,
+      @JsonProperty("on_bad_record") String onBadRecord) {
+    public String splitOr() {
+      return split == null ? "train" : split;
+    }
+
+    public int workersOr() {
+      return workers == null ? 2 : workers;
+    }
+  }
+
+  /** Optimisation (paper §4.3; SPEC §2.6). */
+  public record Train(
+      @JsonProperty(required = true) int steps,
+      @JsonProperty(value = "batch_size", required = true) int batchSize,
+      Integer accumulate,
+      @JsonProperty(required = true) double lr,
+      @JsonProperty("lr_multipliers") Map<String, Double> lrMultipliers,
+      @JsonProperty("weight_decay") Double weightDecay,
+      List<Double> betas,
+      Double eps,
+      Double warmup,
+      @JsonProperty("clip_norm") Double clipNorm,
+      Long seed,
+      Boolean dropout,
+      @JsonProperty("checkpoint_every") Integer checkpointEvery,
+      @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
+      @JsonProperty("gc_every") Integer gcEvery) {
+    public int accumulateOr() {
+      return accumulate == null ? 1 : accumulate;
+    }
+
+    public double multiplier(String group) {
+      if (lrMultipliers == null) return group.equals("backbone") ? 1 : 5;
+      return lrMultipliers.getOrDefault(group, 1.0);
+    }
+
+    public double weightDecayOr() {
+      return weightDecay == null ? 0.01 : weightDecay;
+    }
+
+    public double beta1() {
+      return betas == null ? 0.9 : betas.get(0);
+    }
+
+    public double beta2() {
+      return betas == null ? 0.98 : betas.get(1);
+    }
+
+    public double epsOr() {
+      return eps == null ? 1e-8 : eps;
+    }
+
+    public double warmupOr() {
+      return warmup == null ? 0.1 : warmup;
+    }
+
+    public double clipNormOr() {
+      return clipNorm == null ? 1.0 : clipNorm;
+    }
+
+    public long seedOr() {
+      return seed == null ? 0 : seed;
+    }
+
+    public boolean dropoutOr() {
+      return dropout == null || dropout;
+    }
+
+    public int checkpointEveryOr() {
+      return checkpointEvery == null ? Math.max(1, steps / 10) : checkpointEvery;
+    }
+
+    public int keepCheckpointsOr() {
+      return keepCheckpoints == null ? 3 : keepCheckpoints;
+    }
+
+    public int gcEveryOr() {
+      return gcEvery == null ? 1 : gcEvery;
+    }
+  }
+
+  /** Loss weights (paper §3: all 1). */
+  public record Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn) {
+    static double or1(Double d) {
+      return d == null ? 1.0 : d;
+    }
+  }
+
+  /** Knowledge distillation: on/off and optional explicit attention partners per stack (teacher layer indices). */
+  public record Kd(Boolean enabled, Map<String, List<Integer>> layers) {}
+
+  /**
+   * MIM mask (paper §3.3): {@code source} random | student | teacher | both; r falls linearly from r_start to
+   * r_end; {@code ratio} is the total masked share (M3AE 0.75).
+   */
+  public record Mask(String source, @JsonProperty("r_start") Double rStart, @JsonProperty("r_end") Double rEnd, Double ratio) {}
+
+  public static RunConfig load(Path file) {
+    RunConfig c = ModelConfigLoader.read(file, RunConfig.class);
+    c.validate(file.toString());
+    return c;
+  }
+
+  public double weight(String term) {
+    Objectives o = objectives;
+    if (o == null) return 1.0;
+    return switch (term) {
+      case "mlm" -> Objectives.or1(o.mlm());
+      case "mim" -> Objectives.or1(o.mim());
+      case "itm" -> Objectives.or1(o.itm());
+      case "hid" -> Objectives.or1(o.hid());
+      case "attn" -> Objectives.or1(o.attn());
+      default -> throw new IllegalArgumentException(term);
+    };
+  }
+
+  /** KD is on when a teacher is configured, unless {@code kd.enabled: false}. */
+  public boolean kdEnabled() {
+    return teacher != null && (kd == null || kd.enabled() == null || kd.enabled());
+  }
+
+  public String maskSource() {
+    return mask == null || mask.source() == null ? (teacher != null ? "both" : "random") : mask.source();
+  }
+
+  public double rStart() {
+    return mask == null || mask.rStart() == null ? 0.95 : mask.rStart();
+  }
+
+  public double rEnd() {
+    return mask == null || mask.rEnd() == null ? 0.30 : mask.rEnd();
+  }
+
+  public double maskRatio() {
+    return mask == null || mask.ratio() == null ? 0.75 : mask.ratio();
+  }
+
+  void validate(String src) {
+    if (train.steps() <= 0) throw new ConfigException(src + ": key 'train.steps': must be > 0");
+    if (train.batchSize() <= 0) throw new ConfigException(src + ": key 'train.batch_size': must be > 0");
+    if (train.accumulateOr() <= 0) throw new ConfigException(src + ": key 'train.accumulate': must be > 0");
+    if (!(train.lr() > 0)) throw new ConfigException(src + ": key 'train.lr': must be > 0");
+    if (train.betas() != null && train.betas().size() != 2) throw new ConfigException(src + ": key 'train.betas': needs two values");
+    if (train.warmupOr() < 0 || train.warmupOr() >= 1) throw new ConfigException(src + ": key 'train.warmup': a fraction in [0, 1)");
+    if (train.lrMultipliers() != null) {
+      for (String g : train.lrMultipliers().keySet()) {
+        if (!List.of("backbone", "fusion", "heads").contains(g)) {
+          throw new ConfigException(src + ": key 'train.lr_multipliers." + g + "': unknown group (backbone, fusion, heads)");
+        }
+      }
+    }
+    String s = maskSource();
+    if (!List.of("random", "student", "teacher", "both").contains(s)) {
+      throw new ConfigException(src + ": key 'mask.source': '" + s + "' is not random | student | teacher | both");
+    }
+    if ((s.equals("teacher") || s.equals("both")) && teacher == null) {
+      throw new ConfigException(src + ": key 'mask.source': '" + s + "' needs a teacher");
+    }
+    if (!(rStart() >= 0 && rStart() <= 1 && rEnd() >= 0 && rEnd() <= 1)) {
+      throw new ConfigException(src + ": keys 'mask.r_start'/'mask.r_end': must lie in [0, 1]");
+    }
+    if (!(maskRatio() > 0 && maskRatio() < 1)) throw new ConfigException(src + ": key 'mask.ratio': must lie in (0, 1)");
+    if (1 - rEnd() > maskRatio()) {
+      throw new ConfigException(src + ": key 'mask.r_end': the high-attention share 1 − r_end = " + (1 - rEnd())
+          + " exceeds the masked share " + maskRatio());
+    }
+    if (data.onBadRecord() != null && !List.of("skip", "fail").contains(data.onBadRecord())) {
+      throw new ConfigException(src + ": key 'data.on_bad_record': 'skip' or 'fail'");
+    }
+    if (studentInit != null && !studentInit.equals("teacher") && !studentInit.equals("random")) {
+      throw new ConfigException(src + ": key 'student_init': 'teacher' (copy mapped teacher layers) or 'random'");
+    }
+  }
+}

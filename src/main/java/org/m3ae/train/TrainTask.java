@@ -1,0 +1,44 @@
+package org.m3ae.train;
+
+import java.util.List;
+import java.util.Map;
+import org.m3ae.data.pipeline.Batch;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** What {@link Trainer} trains: a graph, its loss terms, parameter groups, and how a batch becomes its feed. */
+public interface TrainTask {
+  SameDiff sd();
+
+  /** Trainable variable names. */
+  List<String> trainable();
+
+  /** Metric keys of the loss terms, in logging order; the last is the optimised total. */
+  List<String> lossKeys();
+
+  /** Graph variable of a loss term. */
+  String lossVariable(String key);
+
+  /** Learning-rate group of a variable: backbone, fusion or heads (SPEC §2.6). */
+  default String lrGroup(String variable) {
+    return groupOf(variable);
+  }
+
+  /** Every placeholder value for one micro-batch of step {@code step} (may run a teacher, redraw masks). */
+  Map<String, INDArray> feed(Batch batch, int step, int micro);
+
+  /** Extra per-step metrics, e.g. the mask ratio r. */
+  default Map<String, Double> stepMetrics(int step) {
+    return Map.of();
+  }
+
+  /** M3AE's groups: heads ({@code *_head}, KD projections), fusion ({@code multi_modal*}), else backbone. */
+  static String groupOf(String n) {
+    if (n.startsWith("mlm_head") || n.startsWith("mim_head") || n.startsWith("itm_head") || n.startsWith("vqa_head")
+        || n.startsWith("cls_head") || n.startsWith("irtr_head") || n.startsWith("distill.")) {
+      return "heads";
+    }
+    if (n.contains("multi_modal")) return "fusion";
+    return "backbone";
+  }
+}

@@ -1,0 +1,153 @@
+package org.m3ae.train;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.m3ae.data.pipeline.Batch;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The one training loop: per step, accumulate gradients over micro-batches, stop on a non-finite loss, clip the
+ * global gradient norm, update with AdamW under the warm-up/linear-decay schedule, and hand the step's metrics to
+ * the listeners (metrics file, progress, checkpoints, UI). Loss values are read back from
+ * {@code calculateGradientsAndOutputs}, not from DL4J's listener {@code Loss}, which is always 0 in 1.0.0-M2.1.
+ */
+public final class Trainer {
+  /** Optimisation settings of a run. */
+  public record Settings(int steps, int accumulate, LrSchedule schedule, Map<String, Double> multipliers,
+      double clipNorm, int gcEvery) {}
+
+  private final TrainTask task;
+  private final BatchStream data;
+  private final Settings s;
+  private final AdamW adam;
+  private final List<TrainingListener> listeners;
+  private final Map<String, INDArray> params = new LinkedHashMap<>();
+  private String lastCheckpoint;
+
+  public Trainer(TrainTask task, BatchStream data, Settings s, AdamW adam, List<TrainingListener> listeners) {
+    this.task = task;
+    this.data = data;
+    this.s = s;
+    this.adam = adam;
+    this.listeners = listeners;
+    for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
+    buildGradientFunction(task.sd());
+  }
+
+  /**
+   * Builds the backward graph once, up front. SameDiff 1.0.0-M2.1 prints one "Added differentiated op" line per op
+   * to System.out while doing so (SameDiff.java:5044), thousands of lines for a training graph: muted here.
+   */
+  public static void buildGradientFunction(org.nd4j.autodiff.samediff.SameDiff sd) {
+    if (sd.getFunction("grad") != null) return;
+    java.io.PrintStream out = System.out;
+    try {
+      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+      sd.createGradFunction();
+    } finally {
+      System.setOut(out);
+    }
+  }
+
+  public void setLastCheckpoint(String path) {
+    lastCheckpoint = path;
+  }
+
+  /** Learning rate of a group at a step. */
+  public double lr(String group, int step) {
+    return s.schedule().at(step) * s.multipliers().getOrDefault(group, 1.0);
+  }
+
+  /** Runs steps {@code start} … {@code steps − 1}. */
+  public void run(Path runDir, int start) {
+    for (TrainingListener l : listeners) l.onStart(runDir, start, s.steps());
+    int step = start;
+    Throwable failure = null;
+    try {
+      for (; step < s.steps(); step++) {
+        for (TrainingListener l : listeners) l.onStepStart(step);
+        StepMetrics m = step(step);
+        for (TrainingListener l : listeners) l.onStep(m);
+        if (s.gcEvery() > 0 && (step + 1) % s.gcEvery() == 0) System.gc();
+      }
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      throw e;
+    } finally {
+      for (TrainingListener l : listeners) {
+        try {
+          l.onEnd(step, failure);
+        } catch (RuntimeException ignored) {
+          // a listener failing at shutdown must not hide the run's own outcome
+        }
+      }
+    }
+  }
+
+  private StepMetrics step(int step) {
+    long t0 = System.nanoTime();
+    List<String> lossKeys = task.lossKeys();
+    List<String> lossVars = lossKeys.stream().map(task::lossVariable).toList();
+    Map<String, INDArray> grads = new HashMap<>();
+    double[] sums = new double[lossKeys.size()];
+    int pairs = 0;
+    for (int micro = 0; micro < s.accumulate(); micro++) {
+      Batch batch = data.next();
+      pairs += batch.size();
+      Map<String, INDArray> feed = task.feed(batch, step, micro);
+      OutAndGrad og = task.sd().calculateGradientsAndOutputs(feed, lossVars, task.trainable());
+      for (int i = 0; i < lossKeys.size(); i++) {
+        double v = og.getOutputs().get(lossVars.get(i)).getDouble(0);
+        if (!Double.isFinite(v)) throw new TrainingDivergedException(step, lossKeys.get(i), v, lastCheckpoint);
+        sums[i] += v / s.accumulate();
+      }
+      for (var e : og.getGradients().entrySet()) {
+        INDArray g = e.getValue();
+        if (g == null) continue;
+        INDArray acc = grads.get(e.getKey());
+        if (acc == null) grads.put(e.getKey(), s.accumulate() == 1 ? g : g.div(s.accumulate()));
+        else acc.addi(g.div(s.accumulate()));
+      }
+    }
+    double norm = globalNorm(grads);
+    if (!Double.isFinite(norm)) throw new TrainingDivergedException(step, "grad_norm", norm, lastCheckpoint);
+    if (s.clipNorm() > 0 && norm > s.clipNorm()) {
+      double f = s.clipNorm() / (norm + 1e-6);
+      for (INDArray g : grads.values()) g.muli(f);
+    }
+    adam.step(params, grads, n -> lr(task.lrGroup(n), step));
+    double secs = (System.nanoTime() - t0) / 1e9;
+
+    Map<String, Double> v = new LinkedHashMap<>();
+    v.put("lr", lr("backbone", step));
+    v.put("lr_fusion", lr("fusion", step));
+    v.put("lr_heads", lr("heads", step));
+    v.putAll(task.stepMetrics(step));
+    for (int i = 0; i < lossKeys.size(); i++) v.put(lossKeys.get(i), sums[i]);
+    v.put("grad_norm", norm);
+    v.put("pairs_per_s", pairs / secs);
+    v.put("step_s", secs);
+    return new StepMetrics(StepMetrics.STEP, step, System.currentTimeMillis(), v);
+  }
+
+  static double globalNorm(Map<String, INDArray> grads) {
+    double sq = 0;
+    for (INDArray g : grads.values()) {
+      double n = g.norm2Number().doubleValue();
+      sq += n * n;
+    }
+    return Math.sqrt(sq);
+  }
+
+  public AdamW optimizer() {
+    return adam;
+  }
+
+  public Map<String, INDArray> parameters() {
+    return params;
+  }
+}
