@@ -2,6 +2,7 @@ package org.m3ae.ui;
 
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -127,7 +128,12 @@ public final class UiServer {
     HostBoundUIServer s = new HostBoundUIServer(host, port);
     InMemoryStatsStorage wake = new InMemoryStatsStorage();
     s.attach(wake);
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(new VertxOptions()
+        // One verticle, one HTTP server: one event loop is all it uses.
+        .setEventLoopPoolSize(1)
+        // DL4J builds its modules (templates, i18n) on the event loop at start: seconds on a busy training box,
+        // which Vert.x would report as a blocked thread every second.
+        .setMaxEventLoopExecuteTime(TimeUnit.SECONDS.toNanos(30)));
     CompletableFuture<String> deployed = new CompletableFuture<>();
     vertx.deployVerticle(s, ar -> {
       if (ar.succeeded()) deployed.complete(ar.result());
