@@ -37,6 +37,8 @@ public final class M3aeUiModule implements UIModule {
   static final String PAGE = "/m3ae";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SAMEDIFF_TEMPLATE = "templates/SameDiffUI.html";
+  /** Lines per response: a long run's history comes in pieces, so no single reply holds up the event loop. */
+  static final int MAX_LINES_PER_RESPONSE = 20_000;
 
   private final RunRegistry registry;
 
@@ -109,8 +111,9 @@ public final class M3aeUiModule implements UIModule {
   }
 
   /**
-   * {@code ?from=N&generation=G}: the lines from index N on, verbatim. A client whose generation differs (the file was
-   * rewritten by a resume) gets everything from 0 again.
+   * {@code ?from=N&generation=G}: the lines from index N on, verbatim, at most {@link #MAX_LINES_PER_RESPONSE}
+   * ({@code next < total}: ask again from {@code next}). A client whose generation differs (the file was rewritten by
+   * a resume) gets everything from 0 again.
    */
   private void metrics(String id, RoutingContext rc) {
     RunSource r = registry.get(id);
@@ -122,6 +125,7 @@ public final class M3aeUiModule implements UIModule {
     List<String> lines;
     int from;
     int gen;
+    int total;
     synchronized (t) {
       try {
         t.poll();
@@ -133,10 +137,13 @@ public final class M3aeUiModule implements UIModule {
       from = intParam(rc, "from", 0);
       if (intParam(rc, "generation", gen) != gen) from = 0;
       lines = t.linesFrom(from);
+      total = t.size();
     }
+    if (lines.size() > MAX_LINES_PER_RESPONSE) lines = lines.subList(0, MAX_LINES_PER_RESPONSE);
     StringBuilder sb = new StringBuilder(64 + lines.size() * 320);
     sb.append("{\"generation\":").append(gen).append(",\"from\":").append(from)
-        .append(",\"next\":").append(from + lines.size()).append(",\"rows\":[");
+        .append(",\"next\":").append(from + lines.size()).append(",\"total\":").append(total)
+        .append(",\"rows\":[");
     for (int i = 0; i < lines.size(); i++) {
       if (i > 0) sb.append(',');
       sb.append(lines.get(i));

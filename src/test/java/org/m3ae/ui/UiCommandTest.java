@@ -91,6 +91,25 @@ class UiCommandTest {
   }
 
   @Test
+  void aLongHistoryIsServedInPiecesThatJoinExactly() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("runs/long"));
+    int n = M3aeUiModule.MAX_LINES_PER_RESPONSE + 7;
+    StringBuilder sb = new StringBuilder();
+    for (int s = 0; s < n; s++) sb.append("{\"step\":").append(s).append(",\"loss_total\":").append(1.0 / (s + 1)).append("}\n");
+    Files.writeString(dir.resolve(MetricsJsonl.FILE), sb);
+    try (RunViewer v = RunViewer.open("localhost", 0, List.of(dir))) {
+      JsonNode first = getJson(v.port(), "/m3ae/api/runs/long/metrics?from=0");
+      assertEquals(M3aeUiModule.MAX_LINES_PER_RESPONSE, first.path("rows").size());
+      assertEquals(n, first.path("total").asInt());
+      int next = first.path("next").asInt();
+      JsonNode rest = getJson(v.port(), "/m3ae/api/runs/long/metrics?from=" + next + "&generation=" + first.path("generation").asInt());
+      assertEquals(7, rest.path("rows").size());
+      assertEquals(next, rest.path("rows").get(0).path("step").asInt());
+      assertEquals(1.0 / n, rest.path("rows").get(6).path("loss_total").asDouble(), 0.0);
+    }
+  }
+
+  @Test
   void missingRunDirectoryIsAnError() {
     CommandLine cl = Main.commandLine();
     java.io.StringWriter err = new java.io.StringWriter();
