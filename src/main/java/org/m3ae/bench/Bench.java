@@ -144,23 +144,39 @@ public final class Bench {
       if (gc) System.gc();
     }
     double[] ms = new double[opt.repeats()];
+    double[] cpu = new double[opt.repeats()];
     long[] physAfter = new long[opt.repeats()];
     MemorySampler.Peak peak;
     try (MemorySampler mem = new MemorySampler(5)) {
       for (int i = 0; i < ms.length; i++) {
         long t = System.nanoTime();
+        long c = cpuNanos();
         r.run();
         if (gc) System.gc();
         ms[i] = (System.nanoTime() - t) / 1e6;
+        cpu[i] = (cpuNanos() - c) / 1e6;
         physAfter[i] = org.bytedeco.javacpp.Pointer.physicalBytes();
       }
       peak = mem.peak();
     }
     Stats s = Stats.of(ms);
-    var m = new BenchReport.Measurement(batch, s, flopsPerPair, peak, physAfter);
-    log.accept(String.format("  %-22s median %.0f ms (min %.0f, max %.0f): %.2f pairs/s, %.1f ms/pair, %.1f GFLOP/s",
-        what, s.medianMs(), s.minMs(), s.maxMs(), m.pairsPerSecond(), m.msPerPair(), m.gflops()));
+    var m = new BenchReport.Measurement(batch, s, Stats.of(cpu), flopsPerPair, peak, physAfter);
+    log.accept(String.format("  %-22s median %.0f ms (min %.0f, max %.0f): %.3f pairs/s, %.1f ms/pair, %.1f GFLOP/s, "
+        + "CPU %.1f× wall, peak physical %.2f GB, after each repeat %s GB", what, s.medianMs(), s.minMs(), s.maxMs(),
+        m.pairsPerSecond(), m.msPerPair(), m.gflops(), m.cpuShare(), peak.physicalBytes() / 1e9, gb(physAfter)));
     return m;
+  }
+
+  private static String gb(long[] b) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < b.length; i++) sb.append(i == 0 ? "" : ", ").append(String.format("%.2f", b[i] / 1e9));
+    return sb.append("]").toString();
+  }
+
+  /** CPU time of the whole process (all threads, OpenMP workers included). */
+  private static long cpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : 0;
   }
 
   private static void collect() {

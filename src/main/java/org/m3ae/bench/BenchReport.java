@@ -65,7 +65,13 @@ public record BenchReport(
   }
 
   /** One timed operation: per-repeat stats, the FLOPs of one pair, peak memory, physical bytes after each repeat. */
-  public record Measurement(int batch, Stats stats, long flopsPerPair, MemorySampler.Peak peak, long[] physicalAfterRepeat) {
+  public record Measurement(int batch, Stats stats, Stats cpuStats, long flopsPerPair, MemorySampler.Peak peak,
+      long[] physicalAfterRepeat) {
+    /** Process CPU time per wall time over the repeats: ~cores when the machine is ours, less under load. */
+    public double cpuShare() {
+      return cpuStats.medianMs() / stats.medianMs();
+    }
+
     public double pairsPerSecond() {
       return batch * 1000.0 / stats.medianMs();
     }
@@ -123,7 +129,7 @@ public record BenchReport(
       sb.append(String.format(Locale.ROOT, "%-15s %9.1f %9.1f | %-24s | %-24s | %-24s%n", m.name(),
           m.inferenceFlopsPerPair() / 1e9, m.trainFlopsPerPair() / 1e9, eff(m.inference()), eff(m.latency()), eff(m.train())));
     }
-    sb.append(String.format(Locale.ROOT, "%nMemory peaks (heap / JavaCPP off-heap / process physical), min–max ms per repeat:%n"));
+    sb.append(String.format(Locale.ROOT, "%nMemory peaks (heap / JavaCPP off-heap / process physical), min–max ms per repeat, process CPU time / wall time:%n"));
     for (ModelResult m : models) {
       sb.append(String.format(Locale.ROOT, "%-15s inference %s | latency %s | train %s%n", m.name(), mem(m.inference()),
           mem(m.latency()), mem(m.train())));
@@ -157,7 +163,7 @@ public record BenchReport(
   private static String mem(Measurement m) {
     if (m == null) return "–";
     var p = m.peak();
-    return String.format(Locale.ROOT, "%.2f/%.2f/%.2f GB, %.0f–%.0f ms", p.heapBytes() / 1e9, p.offHeapBytes() / 1e9,
-        p.physicalBytes() / 1e9, m.stats().minMs(), m.stats().maxMs());
+    return String.format(Locale.ROOT, "%.2f/%.2f/%.2f GB, %.0f–%.0f ms, CPU %.1f×", p.heapBytes() / 1e9, p.offHeapBytes() / 1e9,
+        p.physicalBytes() / 1e9, m.stats().minMs(), m.stats().maxMs(), m.cpuShare());
   }
 }

@@ -1,13 +1,23 @@
 package org.m3ae.bench;
 
 /**
- * The training-step source the bench uses: the project's trainer once it offers a single-step API, until then
- * {@link GradientStepFactory} (forward+backward of the three pre-training passes, no update).
+ * The training-step sources of the bench: {@link TrainerStepFactory} (the project's trainer step, update included) and
+ * {@link GradientStepFactory} (forward+backward of the three pre-training passes only).
  */
 public final class TrainSteps {
   private TrainSteps() {}
 
+  /** The project's trainer step (default). */
   public static TrainStepFactory factory() {
-    return new GradientStepFactory();
+    return new TrainerStepFactory();
+  }
+
+  /** {@code trainer} (default) or {@code grad} (forward+backward only). */
+  public static TrainStepFactory named(String name) {
+    return switch (name) {
+      case "trainer" -> new TrainerStepFactory();
+      case "grad" -> new GradientStepFactory();
+      default -> throw new IllegalArgumentException("--train-step: 'trainer' or 'grad', not '" + name + "'");
+    };
   }
 }

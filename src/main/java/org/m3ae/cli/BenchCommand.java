@@ -51,6 +51,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Also time one inference forward per op type (SameDiff listener).")
   boolean profile;
 
+  @Option(names = "--train-step", defaultValue = "trainer",
+      description = "trainer: the project's full step (DistillTask + AdamW); grad: forward+backward only (default ${DEFAULT-VALUE}).")
+  String trainStep;
+
   @Option(names = "--json", description = "Print the report as JSON (progress goes to stderr).")
   boolean json;
 
@@ -58,7 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, imageSize, textLen, true, !noLatency,
         !noTrain, !noGc, sgemmSize, profile);
-    BenchReport r = new Bench(opt, TrainSteps.factory(), System.err).run();
+    BenchReport r = new Bench(opt, TrainSteps.named(trainStep), System.err).run();
     System.out.println(json ? r.toJson() : r.toTable());
     return 0;
   }
