@@ -53,6 +53,9 @@ public final class PretrainGraph {
   public static final String ITM_LABELS = "itm/labels";
   public static final String KD_ROWS = "kd/rows";
 
+  /** The most recently built graph, for tests that inject faults into a running run. */
+  static volatile PretrainGraph lastBuilt;
+
   private final M3aeGraph graph;
   private final ModelConfig cfg;
   private final ModelConfig teacherCfg;
@@ -66,6 +69,7 @@ public final class PretrainGraph {
    */
   public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
       boolean dropout) {
+    if (!dropout) cfg = cfg.withoutDropout();
     this.cfg = cfg;
     this.teacherCfg = teacherCfg;
     this.mapping = mapping;
@@ -75,7 +79,6 @@ public final class PretrainGraph {
     Pass mlm = graph.addPass(PassSpec.inference().withName(MLM).withHeads(Head.MLM).withTraining(true));
     Pass mim = graph.addPass(PassSpec.inference().withName(MIM).withHeads(Head.MIM).withTraining(true));
     Pass itm = graph.addPass(PassSpec.inference().withName(ITM).withHeads(Head.ITM).withTraining(true));
-    if (!dropout) graph.dropout().disable();
     SameDiff sd = graph.sd();
     DataType dt = graph.dtype();
     int lt = mlm.textLen();
@@ -106,6 +109,7 @@ public final class PretrainGraph {
     total.rename("loss/total");
     lossOrder.add("loss_total");
     sd.setLossVariables("loss/total");
+    lastBuilt = this;
   }
 
   /** L_hid = Σ_stacks Σ_i MSE(H_i^S, H_m(i)^T) on the matched rows (paper §3.2.1). */
@@ -135,14 +139,17 @@ public final class PretrainGraph {
   /** L_attn = Σ_layers (1/h)·Σ_heads MSE(A_S, A_T(m)) for every self- and cross-attention (paper §3.2.2). */
   private SDVariable attentionKd(SameDiff sd, Pass s, SDVariable rows) {
     SDVariable sum = null;
+    int lt = s.textLen(), li = s.imageTokens();
     for (KdMapping.Stack st : KdMapping.Stack.values()) {
       int[] m = mapping.attention().get(st);
       for (int j = 0; j < m.length; j++) {
         for (String[] pair : attentionPairs(st, j, m[j])) {
           SDVariable a = sd.getVariable(s.name(pair[0]));
-          long[] shape = a.getShape(); // [-1, h, Lq, Lk]
+          int lq = pair[0].startsWith("vision") || pair[0].startsWith("fusion.image") ? li : lt;
+          int lk = pair[0].startsWith("vision") || pair[0].equals(Names.fusionSelfAttn(Names.IMAGE_STREAM, j))
+              || pair[0].equals(Names.fusionCrossAttn(Names.TEXT, j)) ? li : lt;
           int hs = heads(cfg, st), ht = heads(teacherCfg, st);
-          SDVariable target = kdPlaceholder(sd, pair[1], ht, (int) shape[2], (int) shape[3]);
+          SDVariable target = kdPlaceholder(sd, pair[1], ht, lq, lk); // [B, h, Lq, Lk]
           if (hs != ht) {
             // Different head counts: compare head-averaged maps (SPEC §6.1 proposal).
             a = a.mean(true, 1);

@@ -134,6 +134,22 @@ public record ModelConfig(
     return ModelConfigLoader.load(yaml);
   }
 
+  /** The same model with every dropout rate at 0: training graphs then declare no dropout-mask placeholders. */
+  public ModelConfig withoutDropout() {
+    return new ModelConfig(name,
+        new Vision(vision.imageSize(), vision.patchSize(), vision.channels(), noDropout(vision.encoder())),
+        new Text(text.vocabSize(), text.maxPositions(), text.typeVocabSize(), text.padTokenId(), text.positionIds(),
+            text.maxTextLen(), noDropout(text.encoder())),
+        new Fusion(fusion.width(), fusion.layers(), fusion.heads(), fusion.mlpDim(), fusion.activation(), fusion.lnEps(),
+            0, 0, fusion.modalityTypes()),
+        new Mim(mim.layer(), mim.maskRatio(), mim.normPixLoss(), noDropout(mim.decoder())),
+        mlm, itm, init);
+  }
+
+  private static Blocks noDropout(Blocks b) {
+    return new Blocks(b.width(), b.layers(), b.heads(), b.mlpDim(), b.activation(), b.norm(), b.lnEps(), 0, 0);
+  }
+
   /** Fusion layers after which the MIM decoder reads the image stream, resolved from {@code mim.layer}. */
   public int mimFusionLayer() {
     return mim.layer() < 0 ? fusion.layers() : mim.layer();

@@ -62,8 +62,9 @@ public final class GradCheck {
       long n = w.length();
       INDArray flat = w.reshape(n);
       INDArray gflat = g.reshape(n);
+      boolean all = samplesPerVar >= n;
       for (int s = 0; s < Math.min(samplesPerVar, n); s++) {
-        long i = rng.nextLong(n);
+        long i = all ? s : rng.nextLong(n);
         double orig = flat.getDouble(i);
         flat.putScalar(i, orig + eps);
         double plus = value(sd, feed, loss);
