@@ -15,12 +15,17 @@ import picocli.CommandLine.Command;
     subcommands = {
       InfoCommand.class,
       PretrainCommand.class,
+      DemoCommand.class,
       DataCommand.class,
       ImportCommand.class,
       ImportOnnxCommand.class,
       VerifyOnnxCommand.class,
       InitStudentCommand.class,
       UiCommand.class,
+      FinetuneCommand.class,
+      EvaluateCommand.class,
+      PredictCommand.class,
+      VisualizeCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
