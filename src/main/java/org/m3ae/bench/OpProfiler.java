@@ -42,6 +42,7 @@ public final class OpProfiler extends BaseListener {
   public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext ctx, INDArray[] outputs) {
     long dt = System.nanoTime() - start;
     String name = op.getOp().opName();
+    if (outputs != null && outputs.length > 0 && outputs[0] != null && "matmul".equals(name)) name += "/rank" + outputs[0].rank();
     long[] a = byOp.computeIfAbsent(name, k -> new long[2]);
     a[0]++;
     a[1] += dt;

@@ -51,8 +51,9 @@ public final class Nn {
   /** x @ W + b over the last axis of a [B, T, in] (or [B, in]) tensor. {@code T} is static in every graph here. */
   public SDVariable linear(SDVariable x, Params.Linear l, int tokens) {
     SDVariable x2 = tokens > 0 ? sd.reshape(x, -1, l.in()) : x; // [B·T, in]
-    SDVariable y = x2.mmul(l.w());
-    if (l.b() != null) y = y.add(l.b());
+    // One xw_plus_b op (bias added in place into the product's output) instead of mmul + broadcast add: one op and
+    // one [B·T, out] buffer fewer per Linear, forward and backward (docs/performance.md).
+    SDVariable y = l.b() != null ? sd.nn.linear(x2, l.w(), l.b()) : x2.mmul(l.w());
     return tokens > 0 ? sd.reshape(y, -1, tokens, l.out()) : y; // [B, T, out]
   }
 
@@ -129,10 +130,12 @@ public final class Nn {
       SDVariable q, SDVariable k, SDVariable v, SDVariable keyMask, int heads, int lq, int lk, int width,
       String probsName, double attnDropout, String site) {
     int dh = width / heads;
-    SDVariable qh = sd.reshape(q, -1, lq, heads, dh).permute(0, 2, 1, 3); // [B, h, Lq, dh]
+    // The 1/√dh scale is applied to Q [B, Lq, D] rather than to the scores [B, h, Lq, Lk] (h·Lk/D times larger):
+    // the same product, and bit-identical when √dh is a power of two (dh = 64 in every full-size config).
+    SDVariable qh = sd.reshape(q.mul(1.0 / Math.sqrt(dh)), -1, lq, heads, dh).permute(0, 2, 1, 3); // [B, h, Lq, dh]
     SDVariable kh = sd.reshape(k, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
     SDVariable vh = sd.reshape(v, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
-    SDVariable scores = sd.mmul(qh, kh, false, true, false).mul(1.0 / Math.sqrt(dh)); // [B, h, Lq, Lk]
+    SDVariable scores = sd.mmul(qh, kh, false, true, false); // [B, h, Lq, Lk]
     if (keyMask != null) scores = scores.add(keyMask);
     SDVariable probs = name(sd.nn.softmax(scores, -1), probsName); // [B, h, Lq, Lk]
     SDVariable p = dropout(probs, attnDropout, site, heads, lq, lk);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Table 5 on this machine: teacher, Small and Base at 288 px / 64 tokens with random weights (docs/performance.md).
+# Usage: scripts/bench.sh [extra bench options, e.g. --batch 4 --repeats 3 --json]
+# JVM: a small heap (the weights and activations live off-heap in ND4J's native buffers), and JavaCPP limits set
+# deliberately so that a leak shows up as an error, not as swapping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JAR=${JAR:-target/m3ae-distill.jar}
+[ -f "$JAR" ] || mvn -B -q -o package -DskipTests
+echo "# $(date -u +%FT%TZ) $(uname -n) load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+exec java -Xmx3g -Dorg.bytedeco.javacpp.maxbytes=12G -Dorg.bytedeco.javacpp.maxphysicalbytes=18G ${JAVA_OPTS:-} \
+  -jar "$JAR" bench \
+  --models configs/models/teacher-m3ae.yaml,configs/models/student-small.yaml,configs/models/student-base.yaml \
+  "$@"
