@@ -1,0 +1,54 @@
+package org.m3ae.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.m3ae.tasks.FinetuneRun;
+import org.m3ae.tasks.TaskConfig;
+import org.m3ae.train.TrainingListener;
+import org.m3ae.ui.UiOptions;
+import org.m3ae.ui.UiSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+    description = "Fine-tune a pre-trained model on VQA, classification or retrieval (SPEC §5); selects the best epoch on a "
+        + "validation split (carved from train when the dataset has none), never on test.")
+public final class FinetuneCommand implements Callable<Integer> {
+  @Option(names = "--config", required = true, description = "Task run config (configs/runs/vqa-*.yaml, finetune-*.yaml, retrieval-*.yaml).")
+  Path config;
+
+  @Option(names = "--init", description = "Pre-trained weights (model.safetensors or .sdz of a pretrain run); overrides 'init' "
+      + "of the config. 'none' fine-tunes from random initialisation.")
+  String init;
+
+  @Option(names = "--out", description = "Run directory (default runs/<name from the config>).")
+  Path out;
+
+  @Option(names = "--seed", description = "Override train.seed (head initialisation, shuffling, dropout).")
+  Long seed;
+
+  @Option(names = "--max-steps", description = "Stop after this many steps (the schedule follows it).")
+  Integer maxSteps;
+
+  @Mixin UiOptions ui;
+
+  @Override
+  public Integer call() {
+    TaskConfig tc = TaskConfig.load(config);
+    if (seed != null) tc = TaskConfigs.withSeed(tc, seed);
+    Path runDir = out != null ? out : Path.of("runs", tc.name());
+    Path initPath = init == null ? null : init.equals("none") ? null : Path.of(init);
+    if (init != null && init.equals("none")) tc = TaskConfigs.withInit(tc, "none");
+    try (UiSession s = ui.start(runDir)) {
+      List<TrainingListener> extra = new ArrayList<>();
+      if (s.enabled()) extra.add(s.listener());
+      FinetuneRun.Result r = FinetuneRun.run(tc, config, initPath, runDir, maxSteps, extra, System.out);
+      System.out.printf("done: %d steps in %.1f s → %s; best %s %.4f at step %d (weights %s%s)%n", r.steps(), r.seconds(), r.runDir(),
+          r.selectMetric(), r.bestVal(), r.bestStep() + 1, r.weights().getFileName(), r.sdz() == null ? "" : ", inference graph " + r.sdz().getFileName());
+    }
+    return 0;
+  }
+}

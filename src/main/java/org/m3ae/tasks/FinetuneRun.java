@@ -1,0 +1,249 @@
+package org.m3ae.tasks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.m3ae.data.pipeline.BatchOptions;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.train.AdamW;
+import org.m3ae.train.BatchStream;
+import org.m3ae.train.LrSchedule;
+import org.m3ae.train.MetricsJsonl;
+import org.m3ae.train.ProgressListener;
+import org.m3ae.train.StepMetrics;
+import org.m3ae.train.Trainer;
+import org.m3ae.train.TrainingListener;
+import org.m3ae.weights.GraphKeyMap;
+import org.m3ae.weights.GraphWeights;
+import org.m3ae.weights.LoadReport;
+import org.m3ae.weights.TensorSource;
+import org.m3ae.weights.TensorSources;
+import org.m3ae.weights.WeightLoader;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+
+/**
+ * One fine-tuning run (SPEC §5): loads the pre-trained weights (heads start fresh; irtr_head from the ITM match row),
+ * trains with {@link Trainer} (AdamW, warm-up + linear decay, per-group learning rates), validates on the validation
+ * split every epoch and keeps the best weights. Writes into {@code runDir}: {@code run.json} (kind finetune),
+ * {@code task.json} (what {@link Predictor} and {@code evaluate} need), {@code metrics.jsonl} (steps and
+ * {@code validation} events with {@code val_*} values), {@code model.safetensors} (the selected weights),
+ * {@code last.safetensors}, and {@code model.sdz} (the inference graph) when it fits SameDiff's size limit.
+ */
+public final class FinetuneRun {
+  public record Result(Path runDir, int steps, double bestVal, int bestStep, String selectMetric, Path weights, Path sdz,
+      double seconds) {}
+
+  private FinetuneRun() {}
+
+  public static Result run(TaskConfig tc, Path configFile, Path init, Path runDir, Integer maxSteps,
+      List<TrainingListener> extra, PrintStream out) {
+    long t0 = System.nanoTime();
+    ModelConfig model = ModelConfig.load(Path.of(tc.model()));
+    TaskKind kind = tc.kind();
+    long seed = tc.train().seedOr();
+    try (TaskData td = TaskData.open(tc, model, runDir)) {
+      int outputs = td.outputs(kind);
+      int textLen = td.textLen();
+      int candidates = 1 + tc.train().negativesOr();
+      boolean frozen = tc.train().freezeEmbeddingsOr();
+      TaskGraph train = TaskGraph.build(model, kind, outputs, textLen, !frozen, frozen, candidates, seed);
+      if (!tc.train().dropoutOr()) train.graph().dropout().disable();
+      Path initPath = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
+      if (initPath != null) loadPretrained(train, initPath, out);
+      else out.println(tc.name() + ": no init checkpoint: fine-tuning from random initialisation");
+      if (frozen) out.println("frozen (not trained, no dropout): " + train.freezeEmbeddings());
+      TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, false, candidates, seed);
+
+      int perStep = tc.train().batchSize() * tc.train().accumulateOr();
+      int nTrain = td.data().records(td.train()).size();
+      int perEpoch = Math.max(1, nTrain / perStep);
+      int steps = tc.train().epochs() * perEpoch;
+      if (tc.train().maxSteps() != null) steps = Math.min(steps, tc.train().maxSteps());
+      if (maxSteps != null) steps = Math.min(steps, maxSteps);
+      int every = tc.train().validateEvery() != null ? tc.train().validateEvery() : perEpoch;
+      out.printf("%s: %s fine-tuning of %s, %d train / %d %s records, %d outputs, text %d, image %d px; %d steps (%d per epoch), "
+              + "validation every %d steps on %s%n", tc.name(), kind.id(), model.name(), nTrain, td.data().records(td.val()).size(),
+          td.val(), outputs, textLen, model.vision().imageSize(), steps, perEpoch, every, td.valNote());
+
+      Files.createDirectories(runDir);
+      TaskManifest manifest = TaskManifest.of(tc, configFile, model, td, outputs, textLen);
+      manifest.write(runDir);
+      writeRunJson(runDir, tc, configFile, model, initPath, td, steps);
+
+      AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr()));
+      Map<String, Double> mult = new LinkedHashMap<>();
+      for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, tc.train().multiplier(g));
+      Trainer.Settings ts = new Trainer.Settings(steps, tc.train().accumulateOr(), LrSchedule.of(tc.train().lr(), tc.train().warmupOr(), steps),
+          mult, tc.train().clipNormOr(), 1);
+      List<TrainingListener> listeners = new ArrayList<>();
+      MetricsJsonl metrics = new MetricsJsonl(runDir);
+      listeners.add(metrics);
+      listeners.add(new ProgressListener(tc.name(), Math.max(1, Math.min(every, steps / 20))));
+      listeners.addAll(extra);
+      Validation val = new Validation(tc, td, train, eval, runDir, every, steps, listeners, out);
+      listeners.add(val);
+      try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workersOr())) {
+        Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream, ts, adam, listeners);
+        trainer.run(runDir, 0);
+      }
+      train.writeWeights(runDir.resolve("last.safetensors"));
+      Path weights = runDir.resolve("model.safetensors");
+      if (!Files.exists(weights)) train.writeWeights(weights);
+      td.data().report().write(runDir);
+      // the inference graph with the selected weights, for Predictor / any DL4J application
+      loadInto(eval.sd(), weights);
+      Path sdz = null;
+      if (GraphWeights.trainableBytes(eval.sd()) <= GraphWeights.SDZ_LIMIT_BYTES) {
+        sdz = runDir.resolve("model.sdz");
+        eval.sd().save(new File(sdz.toString()), false);
+      }
+      return new Result(runDir, steps, val.best, val.bestStep, val.metricName(), weights, sdz, (System.nanoTime() - t0) / 1e9);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Validates every {@code every} steps and at the end; keeps the best weights as model.safetensors. */
+  static final class Validation implements TrainingListener {
+    final TaskConfig tc;
+    final TaskData td;
+    final TaskGraph train, eval;
+    final Path runDir;
+    final int every, steps;
+    final List<TrainingListener> listeners;
+    final PrintStream out;
+    double best = Double.NEGATIVE_INFINITY;
+    int bestStep = -1;
+
+    Validation(TaskConfig tc, TaskData td, TaskGraph train, TaskGraph eval, Path runDir, int every, int steps,
+        List<TrainingListener> listeners, PrintStream out) {
+      this.tc = tc;
+      this.td = td;
+      this.train = train;
+      this.eval = eval;
+      this.runDir = runDir;
+      this.every = every;
+      this.steps = steps;
+      this.listeners = listeners;
+      this.out = out;
+    }
+
+    String metricName() {
+      return switch (tc.kind()) {
+        case VQA -> "val_overall";
+        case CLASSIFICATION -> "val_accuracy";
+        case RETRIEVAL -> "val_r1_sum"; // M3AE's the_metric = ir_r1 + tr_r1
+      };
+    }
+
+    @Override
+    public void onStep(StepMetrics m) {
+      int s = m.step();
+      if ((s + 1) % every != 0 && s != steps - 1) return;
+      copyWeights(train.sd(), eval.sd());
+      Map<String, Double> v = new LinkedHashMap<>();
+      Map<String, Double> res = evaluate(tc, eval, td, td.val(), null, out);
+      res.forEach((k, x) -> {
+        if (!k.equals("n") && !k.startsWith("n_")) v.put("val_" + k, x);
+      });
+      if (tc.kind() == TaskKind.RETRIEVAL) v.put("val_r1_sum", res.get("i2t_r1") + res.get("t2i_r1"));
+      double score = v.get(metricName());
+      if (score > best) {
+        best = score;
+        bestStep = s;
+        train.writeWeights(runDir.resolve("model.safetensors"));
+      }
+      v.put("val_best", best);
+      StepMetrics vm = new StepMetrics(StepMetrics.VALIDATION, s, System.currentTimeMillis(), v);
+      for (TrainingListener l : listeners) if (l != this) l.onValidation(vm);
+      out.printf("step %d: %s = %.4f (best %.4f at step %d)%n", s + 1, metricName(), score, best, bestStep + 1);
+    }
+  }
+
+  /** Task metrics of one split with an inference graph (validation subsets of retrieval capped at 100 pairs). */
+  static Map<String, Double> evaluate(TaskConfig tc, TaskGraph g, TaskData td, String split, Path predictions, PrintStream out) {
+    int workers = tc.data().workersOr();
+    return switch (tc.kind()) {
+      case VQA -> Evaluator.vqa(g, td.data(), split, tc.evalBatchOr(), workers, predictions).metrics();
+      case CLASSIFICATION -> Evaluator.classification(g, td.data(), split, tc.evalBatchOr(), workers).metrics();
+      case RETRIEVAL -> {
+        Retrieval.Set s = Retrieval.load(td.data(), split, tc.evalBatchOr(), workers, 100);
+        yield Metrics.recall(Retrieval.fullScores(g, s, tc.chunkOr(), null), s.textImage(), 1, 5, 10);
+      }
+    };
+  }
+
+  /** Backbone from a pre-training checkpoint; heads of this task start fresh (irtr_head from the ITM match row). */
+  static LoadReport loadPretrained(TaskGraph g, Path file, PrintStream out) {
+    if (!Files.isRegularFile(file)) throw new IllegalArgumentException("init checkpoint not found: " + file);
+    try (TensorSource src = TensorSources.open(file)) {
+      LoadReport r = WeightLoader.load(g.sd(), src, new GraphKeyMap());
+      List<String> missing = new ArrayList<>();
+      for (String k : r.missing().keySet()) if (!isTaskHead(k)) missing.add(k);
+      if (!missing.isEmpty()) {
+        throw new IllegalArgumentException(file + ": checkpoint lacks " + missing.size() + " backbone variables of "
+            + g.graph().config().name() + ", e.g. '" + missing.get(0) + "' (" + r.missing().get(missing.get(0))
+            + "): is it a checkpoint of this model config?");
+      }
+      String head = "";
+      if (g.kind() == TaskKind.RETRIEVAL && !r.missing().isEmpty()) {
+        head = TaskHeads.initIrtrFromItm(g.irtr(), src) ? "; irtr_head initialised from itm_head.fc column 1 (match)"
+            : "; no itm_head in the checkpoint: irtr_head random";
+      }
+      out.println("initialised from " + file + ": " + r.summary() + head);
+      return r;
+    }
+  }
+
+  static boolean isTaskHead(String name) {
+    return name.startsWith("vqa_head.") || name.startsWith("cls_head.") || name.startsWith("irtr_head.");
+  }
+
+  /** All weights of a fine-tuned model (backbone and head) into a graph with the same variables. */
+  public static void loadInto(SameDiff sd, Path file) {
+    try (TensorSource src = TensorSources.open(file)) {
+      LoadReport r = WeightLoader.load(sd, src, new GraphKeyMap());
+      if (!r.missing().isEmpty()) {
+        String k = r.missing().keySet().iterator().next();
+        throw new IllegalArgumentException(file + ": lacks " + r.missing().size() + " variables of the task graph, e.g. '" + k
+            + "' (" + r.missing().get(k) + "): is it a fine-tuned checkpoint of this task and model?");
+      }
+    }
+  }
+
+  static void copyWeights(SameDiff from, SameDiff to) {
+    for (SDVariable v : to.variables()) {
+      if (v.getVariableType() != VariableType.VARIABLE) continue;
+      v.getArr().assign(from.getVariable(v.name()).getArr());
+    }
+  }
+
+  static void writeRunJson(Path runDir, TaskConfig tc, Path configFile, ModelConfig model, Path init, TaskData td, int steps)
+      throws IOException {
+    ObjectMapper om = new ObjectMapper();
+    ObjectNode n = om.createObjectNode();
+    n.put("name", tc.name());
+    n.put("kind", "finetune");
+    n.put("task", tc.kind().id());
+    n.put("model", model.name());
+    n.put("config", configFile == null ? null : configFile.toString());
+    n.put("init", init == null ? null : init.toString());
+    n.put("pipeline", tc.data().pipeline());
+    n.put("validation", td.valNote());
+    n.put("steps", steps);
+    n.put("seed", tc.train().seedOr());
+    n.put("started", java.time.Instant.now().toString());
+    Files.writeString(runDir.resolve("run.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+  }
+}
