@@ -12,6 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.deeplearning4j.core.storage.StatsStorage;
 import org.deeplearning4j.core.storage.StatsStorageEvent;
 import org.deeplearning4j.ui.api.HttpMethod;
@@ -39,6 +42,8 @@ public final class M3aeUiModule implements UIModule {
   private static final String SAMEDIFF_TEMPLATE = "templates/SameDiffUI.html";
   /** Lines per response: a long run's history comes in pieces, so no single reply holds up the event loop. */
   static final int MAX_LINES_PER_RESPONSE = 20_000;
+
+  private static final Pattern WEBJAR_REF = Pattern.compile("/assets/webjars/([A-Za-z0-9._-]+)/([A-Za-z0-9._-]+)/([^\"'?#\\s]+)");
 
   private final RunRegistry registry;
 
@@ -174,7 +179,7 @@ public final class M3aeUiModule implements UIModule {
       plain(rc, 404, "no SameDiff UIListener file for run '" + id + "'");
       return;
     }
-    String html = classpathText(SAMEDIFF_TEMPLATE, Thread.currentThread().getContextClassLoader());
+    String html = withResolvableWebjars(classpathText(SAMEDIFF_TEMPLATE, Thread.currentThread().getContextClassLoader()));
     String name = f.getFileName().toString();
     String script = "<script>window.addEventListener('load', function () {"
         + "fetch('" + PAGE + "/api/runs/" + id + "/uilistener').then(function (r) {"
@@ -186,6 +191,47 @@ public final class M3aeUiModule implements UIModule {
     int at = html.lastIndexOf("</body>");
     html = at < 0 ? html + script : html.substring(0, at) + script + html.substring(at);
     rc.response().putHeader("content-type", "text/html; charset=utf-8").end(html);
+  }
+
+  /**
+   * DL4J M2.1's SameDiff template asks for {@code webjars/webcola/3.3.8/...} while its dependencies bring webcola 3.4.0;
+   * DL4J's asset route never answers a missing file, so the page never finishes loading (headless screenshots hang
+   * on it). Each webjar path that is not on the classpath is pointed at the version that is, read from that webjar's
+   * {@code pom.properties}.
+   */
+  static String withResolvableWebjars(String html) {
+    ClassLoader cl = M3aeUiModule.class.getClassLoader();
+    Matcher m = WEBJAR_REF.matcher(html);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String lib = m.group(1);
+      String rest = m.group(3);
+      String ref = m.group();
+      if (cl.getResource("META-INF/resources/webjars/" + lib + "/" + m.group(2) + "/" + rest) == null) {
+        String v = webjarVersion(cl, lib);
+        if (v != null && cl.getResource("META-INF/resources/webjars/" + lib + "/" + v + "/" + rest) != null) {
+          ref = "/assets/webjars/" + lib + "/" + v + "/" + rest;
+        }
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(ref));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  private static String webjarVersion(ClassLoader cl, String lib) {
+    for (String group : new String[] {"org.webjars.npm", "org.webjars", "org.webjars.bower"}) {
+      try (InputStream in = cl.getResourceAsStream("META-INF/maven/" + group + "/" + lib + "/pom.properties")) {
+        if (in == null) continue;
+        Properties p = new Properties();
+        p.load(in);
+        String v = p.getProperty("version");
+        if (v != null) return v;
+      } catch (IOException unreadable) {
+        // try the next group
+      }
+    }
+    return null;
   }
 
   private static void plain(RoutingContext rc, int status, String body) {

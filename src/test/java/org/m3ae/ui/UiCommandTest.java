@@ -78,6 +78,15 @@ class UiCommandTest {
       assertEquals(200, sd.status());
       assertTrue(sd.text().contains("/m3ae/api/runs/distill-tiny/uilistener"));
       assertTrue(sd.text().contains("readGraphStructure()"));
+      // Every script and style of the viewer must answer: DL4J's asset route never answers a missing file, and a
+      // single hanging script keeps the page from ever finishing loading.
+      java.util.regex.Matcher assets = java.util.regex.Pattern.compile("(?:src|href)=\"(/assets/[^\"]+)\"").matcher(sd.text());
+      int checked = 0;
+      while (assets.find()) {
+        assertEquals(200, get(port, assets.group(1)).status(), assets.group(1));
+        checked++;
+      }
+      assertTrue(checked > 20, "the viewer's assets were found in the page: " + checked);
       assertEquals(404, get(port, "/m3ae/samediff/teacher-tiny").status());
       assertEquals(404, get(port, "/m3ae/api/runs/nope/metrics").status());
       assertEquals(200, get(port, "/samediff").status(), "DL4J's stock pages are still served");
