@@ -32,13 +32,13 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "runs/demo", description = "Directory for the runs (default ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--teacher-steps", defaultValue = "60", description = "Teacher pre-training steps (default ${DEFAULT-VALUE}).")
+  @Option(names = "--teacher-steps", defaultValue = "40", description = "Teacher pre-training steps (default ${DEFAULT-VALUE}).")
   int teacherSteps;
 
-  @Option(names = "--student-steps", defaultValue = "60", description = "Distillation steps (default ${DEFAULT-VALUE}).")
+  @Option(names = "--student-steps", defaultValue = "40", description = "Distillation steps (default ${DEFAULT-VALUE}).")
   int studentSteps;
 
-  @Option(names = "--finetune-steps", defaultValue = "60", description = "VQA fine-tuning steps per model (default ${DEFAULT-VALUE}).")
+  @Option(names = "--finetune-steps", defaultValue = "30", description = "VQA fine-tuning steps per model (default ${DEFAULT-VALUE}).")
   int finetuneSteps;
 
   @Option(names = "--no-finetune", description = "Stop after distillation.")

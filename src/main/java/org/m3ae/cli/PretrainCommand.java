@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.m3ae.distill.PretrainRun;
 import org.m3ae.train.RunConfig;
+import org.m3ae.ui.UiOptions;
+import org.m3ae.ui.UiSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code pretrain}: pre-training with or without distillation, from a run config. */
@@ -25,13 +28,18 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the last complete checkpoint in the run directory.")
   boolean resume;
 
+  @Mixin UiOptions ui;
+
   @Override
   public Integer call() {
     RunConfig rc = RunConfig.load(config);
     Path runDir = out != null ? out : Path.of("runs", rc.name());
-    PretrainRun.Result r = PretrainRun.run(rc, config, runDir, steps, resume, List.of(), System.out);
-    System.out.printf("done: %d steps in %.1f s → %s (weights %s%s)%n", r.steps(), r.seconds(), r.runDir(),
-        r.weights().getFileName(), r.sdz() == null ? "" : ", inference graph " + r.sdz().getFileName());
+    // The UI starts before the run so that it shows the run from its first step (docs/ui.md).
+    try (UiSession s = ui.start(runDir)) {
+      PretrainRun.Result r = PretrainRun.run(rc, config, runDir, steps, resume, List.of(s.listener()), System.out);
+      System.out.printf("done: %d steps in %.1f s → %s (weights %s%s)%n", r.steps(), r.seconds(), r.runDir(),
+          r.weights().getFileName(), r.sdz() == null ? "" : ", inference graph " + r.sdz().getFileName());
+    }
     return 0;
   }
 }
