@@ -95,7 +95,7 @@ public final class Visualizer {
           }
         }
       }
-      String groupName = tc.kind() == TaskKind.VQA ? "answer type (closed / open)" : tc.kind() == TaskKind.CLASSIFICATION ? "class" : "";
+      String groupName = tc.kind() == TaskKind.VQA ? "answer type (green closed, red open)" : tc.kind() == TaskKind.CLASSIFICATION ? "class" : "";
       written.add(write(embeddingFigure(img, txt, jnt, group, groupName), outDir.resolve("embeddings.png")));
       out.println("wrote " + written.size() + " figures to " + outDir);
       return written;

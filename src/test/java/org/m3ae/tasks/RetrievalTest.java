@@ -1,0 +1,67 @@
+package org.m3ae.tasks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.m3ae.testing.MicroConfigs;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Full cross-encoder scoring against one-pair forwards, and the re-ranking mode's agreement with it. */
+class RetrievalTest {
+  static Retrieval.Set set(int ni, int nt, int len) {
+    Nd4j.getRandom().setSeed(11);
+    INDArray images = Nd4j.rand(DataType.FLOAT, ni, 3, 16, 16).subi(0.5);
+    int[][] ids = new int[nt][len];
+    float[][] mask = new float[nt][len];
+    for (int j = 0; j < nt; j++) for (int k = 0; k < len; k++) {
+      boolean real = k < 2 + j % 3;
+      ids[j][k] = real ? 3 + (7 * j + 5 * k) % 30 : 1;
+      mask[j][k] = real ? 1 : 0;
+    }
+    int[] textImage = new int[nt];
+    for (int j = 0; j < nt; j++) textImage[j] = j % ni;
+    return new Retrieval.Set(images, Nd4j.createFromArray(ids), Nd4j.createFromArray(mask), textImage);
+  }
+
+  @Test
+  void fullScoresMatchSinglePairForwardsWhateverTheChunk() {
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, false, 1, 5);
+    Retrieval.Set s = set(3, 5, 6);
+    float[][] a = Retrieval.fullScores(g, s, 4, null);
+    float[][] b = Retrieval.fullScores(g, s, 64, null);
+    for (int i = 0; i < 3; i++) for (int j = 0; j < 5; j++) {
+      float one = Retrieval.scorePairs(g, s, new int[] {i}, new int[] {j}, 1, null)[0];
+      assertEquals(one, a[i][j], 1e-4, "pair " + i + "," + j);
+      assertEquals(a[i][j], b[i][j], 1e-4);
+    }
+  }
+
+  @Test
+  void rerankWithAShortlistOfEverythingEqualsFullScoring() {
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, false, 1, 5);
+    Retrieval.Set s = set(4, 6, 6);
+    float[][] full = Retrieval.fullScores(g, s, 32, null);
+    float[][] fast = Retrieval.rerankScores(g, s, 6, 32, null);
+    Map<String, Double> rf = Metrics.recall(full, s.textImage(), 1, 2, 3);
+    assertEquals(rf, Metrics.recall(fast, s.textImage(), 1, 2, 3));
+    // a shortlist of 1: exactly one text per image (and one image per text) gets a cross-encoder score, the rest
+    // rank below it
+    float[][] k1 = Retrieval.rerankScores(g, s, 1, 32, null);
+    for (int i = 0; i < 4; i++) {
+      int rescored = 0;
+      for (int j = 0; j < 6; j++) if (k1[i][j] > -1e5f) rescored++;
+      assertTrue(rescored >= 1, "image " + i + " has no re-scored text");
+    }
+  }
+
+  @Test
+  void stage1IsCosineInMinusOneToOne() {
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, false, 1, 5);
+    float[][] c = Retrieval.stage1(g, set(3, 4, 6), 2);
+    for (float[] row : c) for (float v : row) assertTrue(v >= -1.0001f && v <= 1.0001f, "cosine " + v);
+  }
+}
