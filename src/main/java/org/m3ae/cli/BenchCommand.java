@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
     description = "Time inference, CPU latency and training steps of full-size models with random weights; speedups vs "
         + "the first model (the teacher), GFLOP/s vs an sgemm ceiling measured in the same run, peak memory.")
 public final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--models", required = true, split = ",",
+  @Option(names = "--from-json", description = "Print the tables of a report saved with --json instead of measuring.")
+  Path fromJson;
+
+  @Option(names = "--models", split = ",",
       description = "Model configs, the teacher first (its distillation targets and the speedup reference).")
   List<Path> models;
 
@@ -59,7 +62,13 @@ public final class BenchCommand implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
+    if (fromJson != null) {
+      BenchReport saved = new com.fasterxml.jackson.databind.ObjectMapper().readValue(fromJson.toFile(), BenchReport.class);
+      System.out.println(json ? saved.toJson() : saved.toTable());
+      return 0;
+    }
+    if (models == null || models.isEmpty()) throw new IllegalArgumentException("--models is required (or --from-json)");
     var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, imageSize, textLen, true, !noLatency,
         !noTrain, !noGc, sgemmSize, profile);
     BenchReport r = new Bench(opt, TrainSteps.named(trainStep), System.err).run();

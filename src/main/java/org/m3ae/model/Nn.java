@@ -51,9 +51,10 @@ public final class Nn {
   /** x @ W + b over the last axis of a [B, T, in] (or [B, in]) tensor. {@code T} is static in every graph here. */
   public SDVariable linear(SDVariable x, Params.Linear l, int tokens) {
     SDVariable x2 = tokens > 0 ? sd.reshape(x, -1, l.in()) : x; // [B·T, in]
-    // One xw_plus_b op (bias added in place into the product's output) instead of mmul + broadcast add: one op and
-    // one [B·T, out] buffer fewer per Linear, forward and backward (docs/performance.md).
-    SDVariable y = l.b() != null ? sd.nn.linear(x2, l.w(), l.b()) : x2.mmul(l.w());
+    // mmul + broadcast add, not sd.nn.linear (xw_plus_b): its backward fails inside calculateGradientsAndOutputs in
+    // DL4J 1.0.0-M2.1 (NPE in BaseReduceOp.noOp, "this.x is null"; docs/performance.md).
+    SDVariable y = x2.mmul(l.w());
+    if (l.b() != null) y = y.add(l.b());
     return tokens > 0 ? sd.reshape(y, -1, tokens, l.out()) : y; // [B, T, out]
   }
 

@@ -37,6 +37,8 @@ class BenchTest {
     assertTrue(table.contains("tiny-teacher") && table.contains("tiny-student"), table);
     assertTrue(table.contains("1.00×"), table);
     JsonNode j = new ObjectMapper().readTree(r.toJson());
+    BenchReport back = new ObjectMapper().readValue(r.toJson(), BenchReport.class);
+    assertEquals(table, back.toTable());
     assertEquals("tiny-student", j.get("models").get(1).get("name").asText());
     assertTrue(j.get("models").get(0).get("inference").get("stats").get("medianMs").asDouble() > 0);
   }
