@@ -33,6 +33,15 @@ public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Whether the user chose a thread count (commands with a better default for tiny models respect it). */
+  static volatile boolean threadsGiven;
+
+  static void applyThreads(int n) {
+    org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxThreads(n);
+    org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxMasterThreads(n);
+    org.nd4j.linalg.factory.Nd4j.factory().blas().setMaxThreads(n);
+  }
+
   /**
    * Caps ND4J's OpenMP and BLAS threads. SameDiff runs thousands of small ops per training step; on a busy machine
    * two OpenMP threads spin-waiting on each other made a tiny model's step 5× slower than one thread (docs/dl4j.md).
@@ -40,10 +49,9 @@ public final class Main implements Runnable {
   @CommandLine.Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT,
       description = "ND4J compute threads (default: ND4J's choice, one per core).")
   void setThreads(int n) {
+    threadsGiven = true;
     if (n < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
-    org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxThreads(n);
-    org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxMasterThreads(n);
-    org.nd4j.linalg.factory.Nd4j.factory().blas().setMaxThreads(n);
+    applyThreads(n);
   }
 
   @Override
