@@ -79,9 +79,8 @@ public final class DemoCommand implements Callable<Integer> {
         student.last().get("pairs_per_s") / teacher.last().get("pairs_per_s"));
     o.printf("| inference ms/pair (batch 8, median of 5) | %.1f | %.1f | %.2f× faster |%n", tMs, sMs, tMs / sMs);
     if (!noFinetune) {
-      Map<String, Map<String, Double>> vqa = DemoFinetune.run(teacher.weights(), student.weights(), finetuneSteps, o);
-      o.println();
-      o.println(DemoFinetune.table(vqa));
+      // DemoFinetune prints its accuracy table (teacher, student, majority baseline) when it finishes.
+      DemoFinetune.run(teacher.weights(), student.weights(), finetuneSteps, o);
     }
     o.printf("%ndemo finished in %.1f min; runs in %s (metrics.jsonl, checkpoints, model.safetensors, model.sdz)%n",
         (System.nanoTime() - t0) / 60e9, out);
