@@ -13,6 +13,18 @@ public final class Fixtures {
 
   public static final Path SHARED = Path.of("../shared/data");
 
+  /**
+   * The shared data every CI run has beside the clone (README). Missing data fails the test with the path to fix,
+   * rather than skipping it: a skipped test checks nothing.
+   */
+  public static Path requireShared(String relative) {
+    Path p = SHARED.resolve(relative);
+    if (!java.nio.file.Files.exists(p)) {
+      throw new AssertionError(p.toAbsolutePath().normalize() + " is missing: clone the project beside ../shared (README)");
+    }
+    return p;
+  }
+
   public static BufferedImage noise(int w, int h, int type, long seed) {
     BufferedImage img = new BufferedImage(w, h, type);
     Random r = new Random(seed);

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.data.config.PipelineConfig;
@@ -221,7 +220,8 @@ class ReadersTest {
 
   @Test
   void sharedDataCountsMatchTheReadme() throws Exception {
-    Assumptions.assumeTrue(Files.isDirectory(Fixtures.SHARED.resolve("medpix")) && Files.isDirectory(Fixtures.SHARED.resolve("vqa-rad")), "needs ../shared/data");
+    Fixtures.requireShared("medpix");
+    Fixtures.requireShared("vqa-rad");
     try (DataPipeline p = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/medpix.yaml")), BadRecordPolicy.FAIL)) {
       assertEquals(1653, p.records("train").size());
       assertEquals(197, p.records("dev").size());

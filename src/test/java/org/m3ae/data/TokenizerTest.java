@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.data.synth.SyntheticGenerator;
@@ -93,7 +92,7 @@ class TokenizerTest {
 
   @Test
   void byteLevelBpeMatchesIndependentReferenceOnRealCaptions() throws Exception {
-    Assumptions.assumeTrue(Files.isRegularFile(GPT2), "needs ../shared/data/tokenizers");
+    Fixtures.requireShared("tokenizers/" + GPT2.getFileName());
     Gpt2Reference ref = new Gpt2Reference(GPT2);
     List<String> texts = new ArrayList<>(TEXTS);
     Path medpix = Fixtures.SHARED.resolve("medpix/descriptions_train.jsonl");
@@ -120,7 +119,7 @@ class TokenizerTest {
 
   @Test
   void robertaPaddingTruncationAndPositionIds() throws Exception {
-    Assumptions.assumeTrue(Files.isRegularFile(GPT2), "needs ../shared/data/tokenizers");
+    Fixtures.requireShared("tokenizers/" + GPT2.getFileName());
     try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(GPT2.toString(), TokenizerStyle.ROBERTA, true, 12))) {
       EncodedText s = t.encode("a short one");
       EncodedText l = t.encode("CT of the chest reveals an obstructing mass and resultant LUL collapse with effusion.");

@@ -129,19 +129,44 @@ class LiveRunUiTest {
   @Test
   void listensOnLoopbackOnlyByDefault() throws Exception {
     InetAddress external = nonLoopbackAddress();
-    org.junit.jupiter.api.Assumptions.assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
     Path runDir = Files.createDirectories(tmp.resolve("runs/r"));
     FakeTrainCommand cmd = new FakeTrainCommand();
     new CommandLine(cmd).parseArgs("--ui", "--ui-port", "0");
     try (UiSession s = cmd.ui.start(runDir)) {
       assertEquals(200, get(s.port(), "/m3ae").status());
-      try (Socket sock = new Socket()) {
-        sock.connect(new InetSocketAddress(external, s.port()), 2000);
-        org.junit.jupiter.api.Assertions.fail("the UI answered on " + external + ", not only on loopback");
-      } catch (java.io.IOException refused) {
-        // expected: bound to localhost only
+      // The kernel's own table of listening sockets: every listener on this port is bound to 127.0.0.1. This holds
+      // on machines without a non-loopback address too, where the connection check below cannot be made.
+      List<String> listeners = listeningAddresses(s.port());
+      assertTrue(!listeners.isEmpty(), "no listening socket found for port " + s.port() + " in /proc/net/tcp{,6}");
+      for (String a : listeners) assertTrue(LOOPBACK_HEX.contains(a), "listening on " + a + " (hex), not loopback");
+      if (external != null) {
+        try (Socket sock = new Socket()) {
+          sock.connect(new InetSocketAddress(external, s.port()), 2000);
+          org.junit.jupiter.api.Assertions.fail("the UI answered on " + external + ", not only on loopback");
+        } catch (java.io.IOException refused) {
+          // expected: bound to localhost only
+        }
       }
     }
+  }
+
+  /** 127.0.0.1, ::1 and ::ffff:127.0.0.1 as /proc/net/tcp and tcp6 print them. */
+  private static final List<String> LOOPBACK_HEX = List.of(
+      "0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F");
+
+  /** Local addresses (hex, as the kernel prints them) of IPv4 and IPv6 sockets listening on {@code port}. */
+  private static List<String> listeningAddresses(int port) throws java.io.IOException {
+    List<String> out = new java.util.ArrayList<>();
+    String hexPort = String.format("%04X", port);
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(Path.of("/proc/net/tcp")));
+    if (Files.exists(Path.of("/proc/net/tcp6"))) lines.addAll(Files.readAllLines(Path.of("/proc/net/tcp6")));
+    for (String line : lines) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length < 4 || !f[1].contains(":")) continue;
+      String[] local = f[1].split(":");
+      if (local[1].equals(hexPort) && f[3].equals("0A")) out.add(local[0]); // 0A = LISTEN
+    }
+    return out;
   }
 
   @Test
