@@ -7,7 +7,7 @@ cfg=$1; init=$2; steps=$3; shift 3
 name=$(basename "$cfg" .yaml)
 tag=${TAG:-$(basename "$(dirname "$init")")}
 [ "$init" = none ] && tag=scratch
-JAVA="java -Xmx3g -cp ${CLASSES:-target/classes}:${CP:-$(cat /tmp/ft-cp.txt)} org.m3ae.cli.Main"
+JAVA="java -Xmx3g -cp ${CLASSES:-target/classes}:${CP:-$(cat /tmp/ft-cp.txt)} org.m3ae.cli.Main --threads ${THREADS:-1}"
 for seed in "$@"; do
   out=runs/$name-$tag-s$seed
   $JAVA finetune --config "$cfg" --init "$init" --seed "$seed" --max-steps "$steps" --out "$out"

@@ -9,15 +9,19 @@ public final class TrainSteps {
 
   /** The project's trainer step (default). */
   public static TrainStepFactory factory() {
-    return new TrainerStepFactory();
+    return new TrainerStepFactory(true);
   }
 
-  /** {@code trainer} (default) or {@code grad} (forward+backward only). */
+  /**
+   * {@code trainer} (default: one backward per pass, as the trainer runs), {@code joint} (the trainer's step with one
+   * backward over all passes, {@code train.backward: joint}) or {@code grad} (forward+backward only).
+   */
   public static TrainStepFactory named(String name) {
     return switch (name) {
-      case "trainer" -> new TrainerStepFactory();
+      case "trainer" -> new TrainerStepFactory(true);
+      case "joint" -> new TrainerStepFactory(false);
       case "grad" -> new GradientStepFactory();
-      default -> throw new IllegalArgumentException("--train-step: 'trainer' or 'grad', not '" + name + "'");
+      default -> throw new IllegalArgumentException("--train-step: 'trainer', 'joint' or 'grad', not '" + name + "'");
     };
   }
 }

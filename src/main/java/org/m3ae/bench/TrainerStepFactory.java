@@ -16,8 +16,8 @@ import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
+import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Trainer;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -25,19 +25,26 @@ import org.nd4j.linalg.factory.Nd4j;
  * Training steps as the project's trainer runs them ({@link Trainer}'s step on a {@link DistillTask}): the feed
  * (teacher forward for the KD targets and the mask, the student's clean pass for the attention-guided mask with
  * source {@code both}, remasking, dropout masks), {@code calculateGradientsAndOutputs} of the MLM + MIM + ITM
- * (+ hidden and attention KD) losses, global-norm clipping at 1.0 and the AdamW update. One synthetic batch of
+ * (+ hidden and attention KD) losses (one call per pass, or one joint call), global-norm clipping at 1.0 and the AdamW update. One synthetic batch of
  * random pairs is reused every step; weights are random.
  */
 public final class TrainerStepFactory implements TrainStepFactory {
+  private final boolean perPass;
+
+  /** @param perPass one gradient call per pass (the trainer's default) or one over all passes ({@code joint}) */
+  public TrainerStepFactory(boolean perPass) {
+    this.perPass = perPass;
+  }
+
   @Override
   public String name() {
-    return "Trainer step (DistillTask + AdamW)";
+    return "Trainer step (DistillTask + AdamW, " + (perPass ? "one backward per pass" : "one joint backward") + ")";
   }
 
   @Override
   public TrainStep pretrain(ModelConfig model, int batch, long seed) {
     PretrainGraph g = new PretrainGraph(model, null, null, objectives(), true);
-    DistillTask task = new DistillTask(g, null, DistillTask.MaskSource.RANDOM, model.mim().maskRatio(), 0.95, 0.30, 1000, seed);
+    DistillTask task = new DistillTask(g, null, DistillTask.MaskSource.RANDOM, model.mim().maskRatio(), 0.95, 0.30, 1000, seed, perPass);
     return new Step(task, synthetic(model, batch, seed), batch,
         "pre-training step: MLM+MIM+ITM, dropout, AdamW (DistillTask without teacher)");
   }
@@ -70,7 +77,8 @@ public final class TrainerStepFactory implements TrainStepFactory {
       };
     }
     Teacher t = Teacher.of(M3aeModel.build(teacher, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, t, DistillTask.MaskSource.BOTH, student.mim().maskRatio(), 0.95, 0.30, 1000, seed);
+    DistillTask task = new DistillTask(g, t, DistillTask.MaskSource.BOTH, student.mim().maskRatio(), 0.95, 0.30, 1000, seed,
+        perPass);
     return new Step(task, synthetic(student, batch, seed), batch,
         "distillation step: teacher forward, attention-guided mask (both), MLM+MIM+ITM+hidden+attention KD, AdamW");
   }
@@ -155,7 +163,6 @@ public final class TrainerStepFactory implements TrainStepFactory {
     private final String description;
     private final AdamW adam = new AdamW(new AdamW.Settings(0.9, 0.98, 1e-6, 0.01));
     private final Map<String, INDArray> params = new LinkedHashMap<>();
-    private final List<String> lossVars;
     private int step;
 
     Step(DistillTask task, Batch batch, int size, String description) {
@@ -164,23 +171,15 @@ public final class TrainerStepFactory implements TrainStepFactory {
       this.size = size;
       this.description = description;
       for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
-      Trainer.buildGradientFunction(task.sd());
-      lossVars = task.lossKeys().stream().map(task::lossVariable).toList();
+      for (GradientGraph g : task.gradientGraphs()) Trainer.buildGradientFunction(g.sd());
     }
 
     @Override
     public void run() {
       Map<String, INDArray> feed = task.feed(batch, step, 0);
-      OutAndGrad og = task.sd().calculateGradientsAndOutputs(feed, lossVars, task.trainable());
       Map<String, INDArray> grads = new HashMap<>();
-      double sq = 0;
-      for (var e : og.getGradients().entrySet()) {
-        if (e.getValue() == null) continue;
-        grads.put(e.getKey(), e.getValue());
-        double n = e.getValue().norm2Number().doubleValue();
-        sq += n * n;
-      }
-      double norm = Math.sqrt(sq);
+      for (GradientGraph g : task.gradientGraphs()) Trainer.addInto(grads, g.compute(feed, task::lossVariable).gradients(), 1);
+      double norm = Trainer.globalNorm(grads);
       if (norm > 1.0) for (INDArray g : grads.values()) g.muli(1.0 / (norm + 1e-6));
       adam.step(params, grads, n -> 1e-4);
       step++;

@@ -55,7 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
   boolean profile;
 
   @Option(names = "--train-step", defaultValue = "trainer",
-      description = "trainer: the project's full step (DistillTask + AdamW); grad: forward+backward only (default ${DEFAULT-VALUE}).")
+      description = "trainer: the project's full step (DistillTask + AdamW, one backward per pass); joint: the same with one backward over all passes; grad: forward+backward only (default ${DEFAULT-VALUE}).")
   String trainStep;
 
   @Option(names = "--json", description = "Print the report as JSON (progress goes to stderr).")

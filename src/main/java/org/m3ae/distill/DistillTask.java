@@ -8,6 +8,7 @@ import org.m3ae.data.pipeline.Batch;
 import org.m3ae.masking.AttentionGuidedSampler;
 import org.m3ae.masking.MimRemasker;
 import org.m3ae.masking.PatchImportance;
+import org.m3ae.train.GradientGraph;
 import org.m3ae.train.TrainTask;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,10 +40,13 @@ public final class DistillTask implements TrainTask {
   private final double rEnd;
   private final int totalSteps;
   private final long seed;
+  private final boolean perPass;
 
+  /** @param perPass one gradient call per pass ({@link PretrainGraph#perPassGraphs}) instead of one for all three */
   public DistillTask(PretrainGraph graph, Teacher teacher, MaskSource source, double maskRatio, double rStart,
-      double rEnd, int totalSteps, long seed) {
+      double rEnd, int totalSteps, long seed, boolean perPass) {
     this.graph = graph;
+    this.perPass = perPass;
     this.teacher = teacher;
     this.source = source;
     this.rStart = rStart;
@@ -71,6 +75,11 @@ public final class DistillTask implements TrainTask {
   @Override
   public List<String> trainable() {
     return graph.trainable();
+  }
+
+  @Override
+  public List<GradientGraph> gradientGraphs() {
+    return perPass ? graph.perPassGraphs() : TrainTask.super.gradientGraphs();
   }
 
   @Override

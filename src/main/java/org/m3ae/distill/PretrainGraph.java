@@ -16,6 +16,7 @@ import org.m3ae.model.Names;
 import org.m3ae.model.Pass;
 import org.m3ae.model.PassSpec;
 import org.m3ae.model.PassSpec.Head;
+import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Losses;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -62,6 +63,8 @@ public final class PretrainGraph {
   private final KdMapping mapping;
   private final Map<String, String> kdTargets = new LinkedHashMap<>(); // placeholder → teacher output name
   private final List<String> lossOrder = new ArrayList<>();
+  private final Map<String, Double> weights;
+  private List<GradientGraph> perPass;
 
   /**
    * @param teacherCfg null for pre-training without a teacher (KD off)
@@ -74,46 +77,94 @@ public final class PretrainGraph {
     this.teacherCfg = teacherCfg;
     this.mapping = mapping;
     if (teacherCfg != null) checkCompatible(cfg, teacherCfg);
+    this.weights = weights;
     graph = M3aeModel.empty(cfg, BuildOptions.defaults());
     graph.addPass(PassSpec.inference());
-    Pass mlm = graph.addPass(PassSpec.inference().withName(MLM).withHeads(Head.MLM).withTraining(true));
-    Pass mim = graph.addPass(PassSpec.inference().withName(MIM).withHeads(Head.MIM).withTraining(true));
-    Pass itm = graph.addPass(PassSpec.inference().withName(ITM).withHeads(Head.ITM).withTraining(true));
-    SameDiff sd = graph.sd();
-    DataType dt = graph.dtype();
-    int lt = mlm.textLen();
-    var v = cfg.vision();
-
-    SDVariable labels = sd.placeHolder(MLM_LABEL_IDS, DataType.INT32, -1, lt);
-    SDVariable labelW = sd.placeHolder(MLM_WEIGHTS, dt, -1, lt);
-    SDVariable lMlm = Losses.crossEntropy(sd, mlm.mlmLogits(), labels, labelW, cfg.text().vocabSize(), 3).rename("loss/mlm");
-
-    SDVariable masked = sd.placeHolder(MIM_MASK, dt, -1, v.numPatches());
-    SDVariable target = Losses.mimTarget(sd, sd.getVariable(mim.name(Names.IMAGE)), v.channels(), v.gridSize(),
-        v.patchSize(), cfg.mim().normPixLoss());
-    SDVariable lMim = Losses.mimLoss(sd, mim.mimPred(), target, masked).rename("loss/mim");
-
-    SDVariable itmLabels = sd.placeHolder(ITM_LABELS, DataType.INT32, -1);
-    SDVariable ones = sd.onesLike(itmLabels).castTo(dt);
-    SDVariable lItm = Losses.crossEntropy(sd, itm.itmLogits(), itmLabels, ones, cfg.itm().classes(), 2).rename("loss/itm");
-
-    SDVariable total = lMlm.mul(weights.get("mlm")).add(lMim.mul(weights.get("mim"))).add(lItm.mul(weights.get("itm")));
-    lossOrder.addAll(List.of("loss_mlm", "loss_mim", "loss_itm"));
-    if (teacherCfg != null) {
-      SDVariable rows = sd.placeHolder(KD_ROWS, dt, -1);
-      SDVariable lHid = hiddenKd(sd, itm, rows).rename("loss/hid");
-      SDVariable lAttn = attentionKd(sd, itm, rows).rename("loss/attn");
-      total = total.add(lHid.mul(weights.get("hid"))).add(lAttn.mul(weights.get("attn")));
-      lossOrder.addAll(List.of("loss_hid", "loss_attn"));
-    }
-    total.rename("loss/total");
-    lossOrder.add("loss_total");
-    sd.setLossVariables("loss/total");
+    Pass mlm = graph.addPass(training(MLM, Head.MLM));
+    Pass mim = graph.addPass(training(MIM, Head.MIM));
+    Pass itm = graph.addPass(training(ITM, Head.ITM));
+    lossOrder.addAll(addObjectives(graph, mlm, mim, itm));
     lastBuilt = this;
   }
 
+  private static PassSpec training(String name, Head head) {
+    return PassSpec.inference().withName(name).withHeads(head).withTraining(true);
+  }
+
+  /**
+   * The loss terms of the given passes (null = absent) in {@code g}, their weighted sum as {@code loss/total}, set as
+   * the graph's loss; returns the metric keys in logging order.
+   */
+  private List<String> addObjectives(M3aeGraph g, Pass mlm, Pass mim, Pass itm) {
+    SameDiff sd = g.sd();
+    DataType dt = g.dtype();
+    var v = cfg.vision();
+    List<String> keys = new ArrayList<>();
+    SDVariable total = null;
+    if (mlm != null) {
+      SDVariable labels = sd.placeHolder(MLM_LABEL_IDS, DataType.INT32, -1, mlm.textLen());
+      SDVariable labelW = sd.placeHolder(MLM_WEIGHTS, dt, -1, mlm.textLen());
+      SDVariable l = Losses.crossEntropy(sd, mlm.mlmLogits(), labels, labelW, cfg.text().vocabSize(), 3).rename("loss/mlm");
+      total = plus(total, l.mul(weights.get("mlm")));
+      keys.add("loss_mlm");
+    }
+    if (mim != null) {
+      SDVariable masked = sd.placeHolder(MIM_MASK, dt, -1, v.numPatches());
+      SDVariable target = Losses.mimTarget(sd, sd.getVariable(mim.name(Names.IMAGE)), v.channels(), v.gridSize(),
+          v.patchSize(), cfg.mim().normPixLoss());
+      SDVariable l = Losses.mimLoss(sd, mim.mimPred(), target, masked).rename("loss/mim");
+      total = plus(total, l.mul(weights.get("mim")));
+      keys.add("loss_mim");
+    }
+    if (itm != null) {
+      SDVariable itmLabels = sd.placeHolder(ITM_LABELS, DataType.INT32, -1);
+      SDVariable ones = sd.onesLike(itmLabels).castTo(dt);
+      SDVariable l = Losses.crossEntropy(sd, itm.itmLogits(), itmLabels, ones, cfg.itm().classes(), 2).rename("loss/itm");
+      total = plus(total, l.mul(weights.get("itm")));
+      keys.add("loss_itm");
+      if (teacherCfg != null) {
+        SDVariable rows = sd.placeHolder(KD_ROWS, dt, -1);
+        SDVariable lHid = hiddenKd(g, itm, rows).rename("loss/hid");
+        SDVariable lAttn = attentionKd(sd, itm, rows).rename("loss/attn");
+        total = total.add(lHid.mul(weights.get("hid"))).add(lAttn.mul(weights.get("attn")));
+        keys.addAll(List.of("loss_hid", "loss_attn"));
+      }
+    }
+    total.rename("loss/total");
+    keys.add("loss_total");
+    sd.setLossVariables("loss/total");
+    return keys;
+  }
+
+  private static SDVariable plus(SDVariable a, SDVariable b) {
+    return a == null ? b : a.add(b);
+  }
+
+  /**
+   * The objective split by pass: one graph each for MLM, MIM and ITM (+ KD), built like this graph's passes and
+   * holding the very same weight arrays, so an update of {@link #sd()}'s weights is an update of theirs. Differentiated
+   * one after the other, a step keeps one pass's activations and backward temporaries alive at a time instead of all
+   * three; the terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest).
+   */
+  public synchronized List<GradientGraph> perPassGraphs() {
+    if (perPass != null) return perPass;
+    List<GradientGraph> out = new ArrayList<>();
+    for (String name : List.of(MLM, MIM, ITM)) {
+      M3aeGraph g = M3aeModel.sharingWeights(graph);
+      Pass p = g.addPass(graph.pass(name).spec());
+      List<String> keys = addObjectives(g, name.equals(MLM) ? p : null, name.equals(MIM) ? p : null,
+          name.equals(ITM) ? p : null);
+      List<String> vars = new ArrayList<>();
+      for (SDVariable w : g.trainable()) vars.add(w.name());
+      out.add(new GradientGraph(g.sd(), keys, vars));
+    }
+    perPass = List.copyOf(out);
+    return perPass;
+  }
+
   /** L_hid = Σ_stacks Σ_i MSE(H_i^S, H_m(i)^T) on the matched rows (paper §3.2.1). */
-  private SDVariable hiddenKd(SameDiff sd, Pass s, SDVariable rows) {
+  private SDVariable hiddenKd(M3aeGraph g, Pass s, SDVariable rows) {
+    SameDiff sd = g.sd();
     SDVariable sum = null;
     for (KdMapping.Stack st : KdMapping.Stack.values()) {
       int[] m = mapping.hidden().get(st);
@@ -126,7 +177,7 @@ public final class PretrainGraph {
         SDVariable h = hs.get(i);
         if (ds != dtw) {
           // TinyBERT's W_h: one learned projection per stack when widths differ (paper §3.2.1, SPEC §6.3).
-          var proj = graphParamsLinear("distill." + st.label + ".proj", ds, dtw);
+          var proj = graphParamsLinear(g, "distill." + st.label + ".proj", ds, dtw);
           h = sd.reshape(sd.reshape(h, -1, ds).mmul(proj), -1, len, dtw);
         }
         SDVariable term = Losses.rowWeightedMse(sd, h, target, rows, 3);
@@ -215,11 +266,14 @@ public final class PretrainGraph {
     };
   }
 
-  private SDVariable graphParamsLinear(String name, int in, int out) {
-    SameDiff sd = graph.sd();
+  private SDVariable graphParamsLinear(M3aeGraph g, String name, int in, int out) {
+    SameDiff sd = g.sd();
     if (sd.hasVariable(name + ".weight")) return sd.getVariable(name + ".weight");
+    if (g != graph && graph.sd().hasVariable(name + ".weight")) {
+      return sd.var(name + ".weight", graph.sd().getArrForVarName(name + ".weight")); // shared, see perPassGraphs
+    }
     org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(cfg.init().seed() * 31 + name.hashCode());
-    return sd.var(name + ".weight", org.nd4j.linalg.factory.Nd4j.randn(graph.dtype(), in, out).muli(cfg.init().std()));
+    return sd.var(name + ".weight", org.nd4j.linalg.factory.Nd4j.randn(g.dtype(), in, out).muli(cfg.init().std()));
   }
 
   private SDVariable kdPlaceholder(SameDiff sd, String teacherName, long... dims) {

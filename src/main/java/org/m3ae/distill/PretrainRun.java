@@ -110,7 +110,8 @@ public final class PretrainRun {
         }
         writeRunJson(runDir, rc, configFile, model);
 
-        DistillTask task = new DistillTask(graph, teacher, source, rc.maskRatio(), rc.rStart(), rc.rEnd(), steps, seed);
+        DistillTask task = new DistillTask(graph, teacher, source, rc.maskRatio(), rc.rStart(), rc.rEnd(), steps, seed,
+            rc.train().perPassBackward());
         Map<String, Double> mult = new LinkedHashMap<>();
         for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, rc.train().multiplier(g));
         Trainer.Settings ts = new Trainer.Settings(steps, rc.train().accumulateOr(),

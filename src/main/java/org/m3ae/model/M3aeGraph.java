@@ -22,10 +22,10 @@ public final class M3aeGraph {
   private final DropoutSites dropout = new DropoutSites();
   private final Map<String, Pass> passes = new LinkedHashMap<>();
 
-  M3aeGraph(ModelConfig config, SameDiff sd, DataType dtype, boolean randomInit) {
+  M3aeGraph(ModelConfig config, SameDiff sd, DataType dtype, boolean randomInit, SameDiff shareFrom) {
     this.config = config;
     this.sd = sd;
-    this.params = new Params(sd, dtype, config.init().std(), config.init().seed(), randomInit);
+    this.params = new Params(sd, dtype, config.init().std(), config.init().seed(), randomInit, shareFrom);
   }
 
   public ModelConfig config() {

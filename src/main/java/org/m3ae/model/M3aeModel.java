@@ -15,7 +15,15 @@ public final class M3aeModel {
 
   /** A graph with no pass yet: add several with {@link M3aeGraph#addPass} to share weights between them. */
   public static M3aeGraph empty(ModelConfig cfg, BuildOptions opts) {
-    return new M3aeGraph(cfg, SameDiff.create(), opts.dtype(), opts.randomInit());
+    return new M3aeGraph(cfg, SameDiff.create(), opts.dtype(), opts.randomInit(), null);
+  }
+
+  /**
+   * A graph with no pass yet whose weights are {@code source}'s arrays (the same buffers): passes added to it train
+   * the source's weights, e.g. one pre-training pass per graph so that each gets its own gradient call.
+   */
+  public static M3aeGraph sharingWeights(M3aeGraph source) {
+    return new M3aeGraph(source.config(), SameDiff.create(), source.dtype(), false, source.sd());
   }
 
   /** Only the text encoder, with placeholders text_ids/text_mask (and text_type_ids) and output text.out. */

@@ -28,13 +28,23 @@ public final class Params {
   private final double std;
   private final long seed;
   private final boolean randomInit;
+  private final SameDiff shareFrom;
 
   public Params(SameDiff sd, DataType dtype, double std, long seed, boolean randomInit) {
+    this(sd, dtype, std, seed, randomInit, null);
+  }
+
+  /**
+   * @param shareFrom a graph whose weight arrays variables of the same name take — the same buffers, not copies, so
+   *     an in-place update of one graph's weights is one of the other's (null: fresh arrays)
+   */
+  Params(SameDiff sd, DataType dtype, double std, long seed, boolean randomInit, SameDiff shareFrom) {
     this.sd = sd;
     this.dtype = dtype;
     this.std = std;
     this.seed = seed;
     this.randomInit = randomInit;
+    this.shareFrom = shareFrom;
   }
 
   public SameDiff sd() {
@@ -84,6 +94,15 @@ public final class Params {
 
   private SDVariable getOrCreate(String name, long[] shape, Fill fill) {
     if (sd.hasVariable(name)) return existing(name, shape);
+    if (shareFrom != null && shareFrom.hasVariable(name)) {
+      INDArray shared = shareFrom.getArrForVarName(name);
+      if (!Arrays.equals(shared.shape(), shape)) {
+        throw new IllegalStateException("shared variable '" + name + "' has shape " + Arrays.toString(shared.shape())
+            + ", asked for " + Arrays.toString(shape));
+      }
+      // sd.var keeps the array it is given; SDVariable.setArray would store a copy (1.0.0-M2.1)
+      return sd.var(name, shared);
+    }
     INDArray arr;
     if (!randomInit || fill == Fill.ZEROS) {
       arr = Nd4j.zeros(dtype, shape);

@@ -57,7 +57,8 @@ public record RunConfig(
       Boolean dropout,
       @JsonProperty("checkpoint_every") Integer checkpointEvery,
       @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
-      @JsonProperty("gc_every") Integer gcEvery) {
+      @JsonProperty("gc_every") Integer gcEvery,
+      String backward) {
     public int accumulateOr() {
       return accumulate == null ? 1 : accumulate;
     }
@@ -105,6 +106,16 @@ public record RunConfig(
 
     public int keepCheckpointsOr() {
       return keepCheckpoints == null ? 3 : keepCheckpoints;
+    }
+
+    /**
+     * {@code per_pass} (default): one gradient call per pre-training pass, gradients summed — peak memory of one pass;
+     * {@code joint}: one call over MLM + MIM + ITM together.
+     */
+    public boolean perPassBackward() {
+      if (backward == null || backward.equals("per_pass")) return true;
+      if (backward.equals("joint")) return false;
+      throw new IllegalArgumentException("train.backward: expected per_pass or joint, got '" + backward + "'");
     }
 
     public int gcEveryOr() {

@@ -19,6 +19,14 @@ public interface TrainTask {
   /** Graph variable of a loss term. */
   String lossVariable(String key);
 
+  /**
+   * The graphs one step differentiates, each with its own gradient call; loss terms and gradients add up across
+   * them. Default: the whole objective in {@link #sd()} at once.
+   */
+  default List<GradientGraph> gradientGraphs() {
+    return List.of(new GradientGraph(sd(), lossKeys(), trainable()));
+  }
+
   /** Learning-rate group of a variable: backbone, fusion or heads (SPEC §2.6). */
   default String lrGroup(String variable) {
     return groupOf(variable);

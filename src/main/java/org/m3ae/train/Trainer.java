@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.data.pipeline.Batch;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -35,7 +34,7 @@ public final class Trainer {
     this.adam = adam;
     this.listeners = listeners;
     for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
-    buildGradientFunction(task.sd());
+    for (GradientGraph g : task.gradientGraphs()) buildGradientFunction(g.sd());
   }
 
   /**
@@ -91,26 +90,23 @@ public final class Trainer {
   private StepMetrics step(int step) {
     long t0 = System.nanoTime();
     List<String> lossKeys = task.lossKeys();
-    List<String> lossVars = lossKeys.stream().map(task::lossVariable).toList();
     Map<String, INDArray> grads = new HashMap<>();
-    double[] sums = new double[lossKeys.size()];
+    Map<String, Double> sums = new LinkedHashMap<>();
+    for (String k : lossKeys) sums.put(k, 0.0);
     int pairs = 0;
     for (int micro = 0; micro < s.accumulate(); micro++) {
       Batch batch = data.next();
       pairs += batch.size();
       Map<String, INDArray> feed = task.feed(batch, step, micro);
-      OutAndGrad og = task.sd().calculateGradientsAndOutputs(feed, lossVars, task.trainable());
-      for (int i = 0; i < lossKeys.size(); i++) {
-        double v = og.getOutputs().get(lossVars.get(i)).getDouble(0);
-        if (!Double.isFinite(v)) throw new TrainingDivergedException(step, lossKeys.get(i), v, lastCheckpoint);
-        sums[i] += v / s.accumulate();
-      }
-      for (var e : og.getGradients().entrySet()) {
-        INDArray g = e.getValue();
-        if (g == null) continue;
-        INDArray acc = grads.get(e.getKey());
-        if (acc == null) grads.put(e.getKey(), s.accumulate() == 1 ? g : g.div(s.accumulate()));
-        else acc.addi(g.div(s.accumulate()));
+      for (GradientGraph g : task.gradientGraphs()) {
+        GradientGraph.Result r = g.compute(feed, task::lossVariable);
+        for (var e : r.losses().entrySet()) {
+          if (!Double.isFinite(e.getValue())) {
+            throw new TrainingDivergedException(step, e.getKey(), e.getValue(), lastCheckpoint);
+          }
+          sums.merge(e.getKey(), e.getValue() / s.accumulate(), Double::sum);
+        }
+        addInto(grads, r.gradients(), 1.0 / s.accumulate());
       }
     }
     double norm = globalNorm(grads);
@@ -127,14 +123,24 @@ public final class Trainer {
     v.put("lr_fusion", lr("fusion", step));
     v.put("lr_heads", lr("heads", step));
     v.putAll(task.stepMetrics(step));
-    for (int i = 0; i < lossKeys.size(); i++) v.put(lossKeys.get(i), sums[i]);
+    v.putAll(sums);
     v.put("grad_norm", norm);
     v.put("pairs_per_s", pairs / secs);
     v.put("step_s", secs);
     return new StepMetrics(StepMetrics.STEP, step, System.currentTimeMillis(), v);
   }
 
-  static double globalNorm(Map<String, INDArray> grads) {
+  /** {@code acc += scale · g} per variable; the first contribution is kept as is when no scaling is needed. */
+  public static void addInto(Map<String, INDArray> acc, Map<String, INDArray> g, double scale) {
+    for (var e : g.entrySet()) {
+      INDArray a = acc.get(e.getKey());
+      if (a == null) acc.put(e.getKey(), scale == 1.0 ? e.getValue() : e.getValue().mul(scale));
+      else if (scale == 1.0) a.addi(e.getValue());
+      else a.addi(e.getValue().mul(scale));
+    }
+  }
+
+  public static double globalNorm(Map<String, INDArray> grads) {
     double sq = 0;
     for (INDArray g : grads.values()) {
       double n = g.norm2Number().doubleValue();

@@ -46,7 +46,7 @@ class BenchTest {
   @Test
   void trainingStepsRunOnTinyConfig() {
     var cfg = org.m3ae.model.ModelConfig.load(Path.of("configs/models/tiny-student.yaml"));
-    for (TrainStepFactory f : List.of(new TrainerStepFactory(), new GradientStepFactory())) {
+    for (TrainStepFactory f : List.of(new TrainerStepFactory(true), new TrainerStepFactory(false), new GradientStepFactory())) {
       try (TrainStep s = f.pretrain(cfg, 1, 0)) {
         s.run();
         assertEquals(1, s.batch());

@@ -38,12 +38,13 @@ class TrainerListenerValuesTest {
     ModelConfig cfg = ModelConfigLoader.parse(org.m3ae.distill.PretrainRunTestModel.YAML.getBytes(), "micro");
     PretrainGraph graph = new PretrainGraph(cfg, null, null,
         Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0, "hid", 1.0, "attn", 1.0), true);
-    DistillTask inner = new DistillTask(graph, null, DistillTask.MaskSource.RANDOM, 0.75, 0.95, 0.3, 3, 1);
+    DistillTask inner = new DistillTask(graph, null, DistillTask.MaskSource.RANDOM, 0.75, 0.95, 0.3, 3, 1, true);
     Map<Integer, Map<String, INDArray>> feeds = new HashMap<>();
     TrainTask recording = new TrainTask() {
       public SameDiff sd() { return inner.sd(); }
       public List<String> trainable() { return inner.trainable(); }
       public List<String> lossKeys() { return inner.lossKeys(); }
+      public List<GradientGraph> gradientGraphs() { return inner.gradientGraphs(); }
       public String lossVariable(String k) { return inner.lossVariable(k); }
       public Map<String, INDArray> feed(Batch b, int step, int micro) {
         Map<String, INDArray> f = inner.feed(b, step, micro);

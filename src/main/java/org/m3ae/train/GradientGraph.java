@@ -1,0 +1,39 @@
+package org.m3ae.train;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One graph a training step differentiates with its own {@code calculateGradientsAndOutputs} call: its loss terms (by
+ * metric key) and the trainable variables it reaches. A task may split a step into several such graphs over shared
+ * weight arrays (one per pre-training pass): the step then holds one graph's activations at a time, and the loss
+ * terms and gradients of the graphs add up to those of the whole objective.
+ */
+public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> trainable) {
+
+  /** Loss values by metric key and gradients by variable name of one call on {@code feed}. */
+  public record Result(Map<String, Double> losses, Map<String, INDArray> gradients) {}
+
+  /**
+   * Differentiates this graph on the placeholders of {@code feed} it declares (a step's feed covers every graph of
+   * the task; SameDiff rejects values for placeholders a graph does not have).
+   */
+  public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable) {
+    Set<String> own = Set.copyOf(sd.inputs());
+    Map<String, INDArray> mine = new HashMap<>();
+    for (var e : feed.entrySet()) if (own.contains(e.getKey())) mine.put(e.getKey(), e.getValue());
+    List<String> vars = lossKeys.stream().map(lossVariable).toList();
+    OutAndGrad og = sd.calculateGradientsAndOutputs(mine, vars, trainable);
+    Map<String, Double> losses = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < vars.size(); i++) losses.put(lossKeys.get(i), og.getOutputs().get(vars.get(i)).getDouble(0));
+    Map<String, INDArray> grads = new HashMap<>();
+    for (var e : og.getGradients().entrySet()) if (e.getValue() != null) grads.put(e.getKey(), e.getValue());
+    return new Result(losses, grads);
+  }
+}

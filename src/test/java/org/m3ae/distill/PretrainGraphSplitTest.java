@@ -1,0 +1,101 @@
+package org.m3ae.distill;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.m3ae.data.BadRecordPolicy;
+import org.m3ae.data.config.PipelineLoader;
+import org.m3ae.data.pipeline.Batch;
+import org.m3ae.data.pipeline.BatchOptions;
+import org.m3ae.data.pipeline.DataPipeline;
+import org.m3ae.masking.RandomPatchMaskSampler;
+import org.m3ae.model.BuildOptions;
+import org.m3ae.model.M3aeModel;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.model.ModelConfigLoader;
+import org.m3ae.train.BatchStream;
+import org.m3ae.train.GradientGraph;
+import org.m3ae.train.Trainer;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The per-pass backward (one gradient call each for MLM, MIM and ITM + KD, weights shared) against the reference of
+ * one joint call over {@code loss/total}, whose gradient the finite-difference check covers: the same loss terms, the
+ * same gradient for every weight, before and after the weights are changed in place as AdamW changes them.
+ */
+class PretrainGraphSplitTest {
+  /** A narrower, shallower student than the micro teacher: KD projections and head-averaged attention maps too. */
+  static final String STUDENT = PretrainRunTest.MODEL
+      .replace("name: micro", "name: micro-student")
+      .replace("encoder: {width: 32, layers: 2, heads: 2, mlp_dim: 64, activation: quick_gelu",
+          "encoder: {width: 16, layers: 1, heads: 1, mlp_dim: 32, activation: quick_gelu")
+      .replace("encoder: {width: 32, layers: 2, heads: 2, mlp_dim: 64, activation: gelu",
+          "encoder: {width: 16, layers: 1, heads: 1, mlp_dim: 32, activation: gelu")
+      .replace("fusion: {width: 32, layers: 1, heads: 2, mlp_dim: 64", "fusion: {width: 16, layers: 1, heads: 1, mlp_dim: 32");
+
+  @Test
+  void perPassGradientsAddUpToTheJointObjective() throws Exception {
+    ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
+    ModelConfig studentCfg = ModelConfigLoader.parse(STUDENT.getBytes(), "micro-student");
+    assertEquals(16, studentCfg.fusion().width());
+    PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
+        Map.of("mlm", 1.0, "mim", 0.5, "itm", 2.0, "hid", 0.3, "attn", 7.0), true);
+    Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
+    DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, true);
+    List<GradientGraph> passes = task.gradientGraphs();
+    assertEquals(3, passes.size());
+    for (GradientGraph p : passes) Trainer.buildGradientFunction(p.sd());
+    Trainer.buildGradientFunction(g.sd());
+
+    Batch batch;
+    try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
+        .withImageSize(studentCfg.vision().imageSize()), BadRecordPolicy.SKIP);
+        BatchStream stream = new BatchStream(data, "train",
+            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, 11, 1)) {
+      batch = stream.next();
+    }
+    Map<String, INDArray> feed = task.feed(batch, 0, 0);
+    assertSame(g, feed);
+
+    // change every weight in place, as the optimizer does, and compare again: the pass graphs must see it
+    for (String n : g.trainable()) g.sd().getVariable(n).getArr().muli(1.25).addi(0.01);
+    assertSame(g, feed);
+  }
+
+  private static void assertSame(PretrainGraph g, Map<String, INDArray> feed) {
+    OutAndGrad joint = g.sd().calculateGradientsAndOutputs(feed, g.lossVariables(), g.trainable());
+    Map<String, Double> losses = new HashMap<>();
+    Map<String, INDArray> grads = new HashMap<>();
+    for (GradientGraph p : g.perPassGraphs()) {
+      GradientGraph.Result r = p.compute(feed, PretrainGraph.LOSSES::get);
+      r.losses().forEach((k, v) -> losses.merge(k, v, Double::sum));
+      Trainer.addInto(grads, r.gradients(), 1);
+    }
+    assertEquals(new TreeSet<>(g.lossKeys()), new TreeSet<>(losses.keySet()));
+    for (String k : g.lossKeys()) {
+      double ref = joint.getOutputs().get(PretrainGraph.LOSSES.get(k)).getDouble(0);
+      assertTrue(ref > 0, k + " is a real term: " + ref);
+      assertEquals(ref, losses.get(k), 1e-5 * Math.abs(ref), k);
+    }
+    TreeSet<String> refVars = new TreeSet<>();
+    joint.getGradients().forEach((n, a) -> {
+      if (a != null) refVars.add(n);
+    });
+    assertEquals(refVars, new TreeSet<>(grads.keySet()), "the same weights receive a gradient");
+    assertTrue(refVars.stream().anyMatch(n -> n.startsWith("distill.")), "KD projections are trained");
+    for (String n : refVars) {
+      INDArray ref = joint.getGradients().get(n);
+      double scale = Math.max(1e-3, ref.amaxNumber().doubleValue());
+      double diff = Transforms.abs(ref.sub(grads.get(n))).maxNumber().doubleValue();
+      assertTrue(diff <= 1e-4 * scale, n + ": per-pass gradient differs from the joint one by " + diff + " (max |g| " + scale + ")");
+    }
+  }
+}
