@@ -178,7 +178,9 @@ public final class TrainerStepFactory implements TrainStepFactory {
     public void run() {
       Map<String, INDArray> feed = task.feed(batch, step, 0);
       Map<String, INDArray> grads = new HashMap<>();
-      for (GradientGraph g : task.gradientGraphs()) Trainer.addInto(grads, g.compute(feed, task::lossVariable).gradients(), 1);
+      for (GradientGraph g : task.gradientGraphs()) {
+        Trainer.addInto(grads, task.weightGradients(g.compute(feed, task::lossVariable).gradients(), feed), 1);
+      }
       double norm = Trainer.globalNorm(grads);
       if (norm > 1.0) for (INDArray g : grads.values()) g.muli(1.0 / (norm + 1e-6));
       adam.step(params, grads, n -> 1e-4);

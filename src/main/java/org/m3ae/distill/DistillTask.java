@@ -83,6 +83,11 @@ public final class DistillTask implements TrainTask {
   }
 
   @Override
+  public Map<String, INDArray> weightGradients(Map<String, INDArray> grads, Map<String, INDArray> feed) {
+    return graph.tableGradients(grads, feed);
+  }
+
+  @Override
   public List<String> lossKeys() {
     return graph.lossKeys();
   }

@@ -16,6 +16,7 @@ import org.m3ae.model.Names;
 import org.m3ae.model.Pass;
 import org.m3ae.model.PassSpec;
 import org.m3ae.model.PassSpec.Head;
+import org.m3ae.model.VocabSelect;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Losses;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -65,6 +66,7 @@ public final class PretrainGraph {
   private final List<String> lossOrder = new ArrayList<>();
   private final Map<String, Double> weights;
   private List<GradientGraph> perPass;
+  private final boolean vocabSelect;
 
   /**
    * @param teacherCfg null for pre-training without a teacher (KD off)
@@ -72,6 +74,17 @@ public final class PretrainGraph {
    */
   public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
       boolean dropout) {
+    this(cfg, teacherCfg, mapping, weights, dropout, true);
+  }
+
+  /**
+   * @param vocabSelect the per-pass graphs look words up through the step's own vocabulary ({@link VocabSelect});
+   *     false: one-hot products with the whole table, as this graph's own training passes always do (the reference
+   *     {@code VocabSelectTest} compares against)
+   */
+  public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
+      boolean dropout, boolean vocabSelect) {
+    this.vocabSelect = vocabSelect;
     if (!dropout) cfg = cfg.withoutDropout();
     this.cfg = cfg;
     this.teacherCfg = teacherCfg;
@@ -144,14 +157,16 @@ public final class PretrainGraph {
    * The objective split by pass: one graph each for MLM, MIM and ITM (+ KD), built like this graph's passes and
    * holding the very same weight arrays, so an update of {@link #sd()}'s weights is an update of theirs. Differentiated
    * one after the other, a step keeps one pass's activations and backward temporaries alive at a time instead of all
-   * three; the terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest).
+   * three; the terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest). With
+   * {@code vocabSelect} their word lookups go through {@link VocabSelect}: pass their gradients through
+   * {@link #tableGradients} before use.
    */
   public synchronized List<GradientGraph> perPassGraphs() {
     if (perPass != null) return perPass;
     List<GradientGraph> out = new ArrayList<>();
     for (String name : List.of(MLM, MIM, ITM)) {
       M3aeGraph g = M3aeModel.sharingWeights(graph);
-      Pass p = g.addPass(graph.pass(name).spec());
+      Pass p = g.addPass(graph.pass(name).spec().withVocabSelect(vocabSelect));
       List<String> keys = addObjectives(g, name.equals(MLM) ? p : null, name.equals(MIM) ? p : null,
           name.equals(ITM) ? p : null);
       List<String> vars = new ArrayList<>();
@@ -336,6 +351,14 @@ public final class PretrainGraph {
         Names.fusionCrossAttn(Names.TEXT, cfg.fusion().layers() - 1));
   }
 
+  /** A gradient call's gradients with the batch-vocabulary rows' gradient turned into the word table's. */
+  public Map<String, INDArray> tableGradients(Map<String, INDArray> grads, Map<String, INDArray> feed) {
+    if (grads.containsKey(VocabSelect.ROWS)) {
+      VocabSelect.scatter(grads, feed, graph.sd().getArrForVarName(VocabSelect.TABLE).shape());
+    }
+    return grads;
+  }
+
   /** Feeds of the clean inference pass. */
   public static Map<String, INDArray> cleanFeed(Batch b) {
     Map<String, INDArray> f = new HashMap<>();
@@ -377,6 +400,10 @@ public final class PretrainGraph {
     }
     f.putAll(dropoutRng == null ? graph.dropout().identity(b.size(), graph.dtype())
         : graph.dropout().sample(b.size(), graph.dtype(), dropoutRng));
+    if (vocabSelect && perPass != null) {
+      List<SameDiff> sds = perPass.stream().map(GradientGraph::sd).toList();
+      VocabSelect.prepare(f, List.of(MLM, MIM, ITM), graph.sd().getArrForVarName(VocabSelect.TABLE), sds);
+    }
     return f;
   }
 }

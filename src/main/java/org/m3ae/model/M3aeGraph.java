@@ -64,7 +64,7 @@ public final class M3aeGraph {
   /** Adds a forward pass; weights already created by earlier passes are reused. */
   public Pass addPass(PassSpec spec) {
     if (passes.containsKey(spec.name())) throw new IllegalArgumentException("pass '" + spec.name() + "' already exists");
-    Nn nn = new Nn(params, spec.name(), spec.training(), dropout);
+    Nn nn = new Nn(params, spec.name(), spec.training(), spec.training() && spec.vocabSelect(), dropout);
     ModelConfig c = config;
     var v = c.vision();
     int lt = spec.textLen() > 0 ? spec.textLen() : c.text().maxTextLen();
@@ -105,7 +105,7 @@ public final class M3aeGraph {
 
   /** A text-encoder-only pass (e.g. for parity with a BERT-family ONNX model): inputs as above, output text.out. */
   public TextOnly addTextOnlyPass(String name, int len, boolean typeIds) {
-    Nn nn = new Nn(params, name, false, dropout);
+    Nn nn = new Nn(params, name, false, false, dropout);
     SDVariable ids = sd.placeHolder(nn.qualify(Names.TEXT_IDS), DataType.INT32, -1, len);
     SDVariable mask = sd.placeHolder(nn.qualify(Names.TEXT_MASK), params.dtype(), -1, len);
     SDVariable types = typeIds ? sd.placeHolder(nn.qualify(Names.TEXT_TYPE_IDS), DataType.INT32, -1, len) : null;

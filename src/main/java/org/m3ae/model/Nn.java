@@ -4,6 +4,7 @@ import org.m3ae.model.ModelConfig.Activation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The few operations every block is made of, written from primitive SameDiff ops so that their gradients are right
@@ -16,13 +17,15 @@ public final class Nn {
   private final Params params;
   private final String prefix;
   private final boolean training;
+  private final boolean vocabSelect;
   private final DropoutSites dropout;
 
-  Nn(Params params, String prefix, boolean training, DropoutSites dropout) {
+  Nn(Params params, String prefix, boolean training, boolean vocabSelect, DropoutSites dropout) {
     this.sd = params.sd();
     this.params = params;
     this.prefix = prefix;
     this.training = training;
+    this.vocabSelect = vocabSelect;
     this.dropout = dropout;
   }
 
@@ -65,6 +68,22 @@ public final class Nn {
    * when a graph has more than one gather ("Unable to replace samediff namespace"). The one-hot product costs as
    * much as the MLM decoder's logits, and its gradient is exactly the scatter-add.
    */
+  /**
+   * The word embeddings of a training pass: {@link #embedding} of the whole table, or with {@code vocabSelect} the
+   * rows of the step's batch vocabulary: {@link VocabSelect#ROWS} [U, D], a variable whose value (the table's rows of
+   * the U distinct ids) and shape are set before every step, times a one-hot selection [B·Lt, U] fed per pass. Its
+   * gradient is the table's, row by row ({@link VocabSelect#scatter}). With a RoBERTa-size table the one-hot product
+   * [B·Lt, 50265]·[50265, D] and its gradient are most of a small model's step; gather has no usable gradient in
+   * 1.0.0-M2.1 (docs/dl4j.md).
+   */
+  public SDVariable wordEmbedding(SDVariable table, SDVariable ids, int vocab, int len, int width) {
+    if (!training || !vocabSelect) return embedding(table, ids, vocab, len, width);
+    SDVariable rows = sd.hasVariable(VocabSelect.ROWS) ? sd.getVariable(VocabSelect.ROWS)
+        : sd.var(VocabSelect.ROWS, Nd4j.zeros(dtype(), 1, width)); //                                  [U, D]
+    SDVariable select = sd.placeHolder(qualify(VocabSelect.SELECT), dtype(), -1, -1); //            [B·Lt, U]
+    return sd.reshape(select.mmul(rows), -1, len, width); //                                       [B, Lt, D]
+  }
+
   public SDVariable embedding(SDVariable table, SDVariable ids, int vocab, int len, int width) {
     if (!training) return sd.gather(table, ids, 0); // [B, L, D]
     SDVariable oneHot = sd.reshape(sd.oneHot(ids, vocab, -1, 1.0, 0.0, dtype()), -1, vocab); // [B·L, V]

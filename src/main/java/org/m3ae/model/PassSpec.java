@@ -14,8 +14,11 @@ import java.util.Set;
  * @param training declare dropout-mask placeholders (see {@link DropoutSites})
  * @param textLen padded text length; 0 takes {@code text.max_text_len}
  * @param typeIds declare a {@link Names#TEXT_TYPE_IDS} input (BERT-style configs)
+ * @param vocabSelect training passes only: look the words up through the batch's own vocabulary ({@link VocabSelect})
+ *     instead of a one-hot product with the whole word table
  */
-public record PassSpec(String name, boolean visiblePatches, Set<Head> heads, boolean training, int textLen, boolean typeIds) {
+public record PassSpec(String name, boolean visiblePatches, Set<Head> heads, boolean training, int textLen, boolean typeIds,
+    boolean vocabSelect) {
   public enum Head {
     MLM,
     MIM,
@@ -31,28 +34,32 @@ public record PassSpec(String name, boolean visiblePatches, Set<Head> heads, boo
 
   /** Inference on full image–text pairs, no heads: the joint feature, hidden states and attention maps. */
   public static PassSpec inference() {
-    return new PassSpec("", false, EnumSet.noneOf(Head.class), false, 0, false);
+    return new PassSpec("", false, EnumSet.noneOf(Head.class), false, 0, false, false);
   }
 
   public PassSpec withName(String n) {
-    return new PassSpec(n, visiblePatches, heads, training, textLen, typeIds);
+    return new PassSpec(n, visiblePatches, heads, training, textLen, typeIds, vocabSelect);
   }
 
   public PassSpec withHeads(Head... hs) {
     EnumSet<Head> s = EnumSet.noneOf(Head.class);
     for (Head h : hs) s.add(h);
-    return new PassSpec(name, visiblePatches || s.contains(Head.MIM), s, training, textLen, typeIds);
+    return new PassSpec(name, visiblePatches || s.contains(Head.MIM), s, training, textLen, typeIds, vocabSelect);
   }
 
   public PassSpec withTraining(boolean t) {
-    return new PassSpec(name, visiblePatches, heads, t, textLen, typeIds);
+    return new PassSpec(name, visiblePatches, heads, t, textLen, typeIds, vocabSelect);
   }
 
   public PassSpec withTextLen(int len) {
-    return new PassSpec(name, visiblePatches, heads, training, len, typeIds);
+    return new PassSpec(name, visiblePatches, heads, training, len, typeIds, vocabSelect);
+  }
+
+  public PassSpec withVocabSelect(boolean v) {
+    return new PassSpec(name, visiblePatches, heads, training, textLen, typeIds, v);
   }
 
   public PassSpec withVisiblePatches(boolean v) {
-    return new PassSpec(name, v, heads, training, textLen, typeIds);
+    return new PassSpec(name, v, heads, training, textLen, typeIds, vocabSelect);
   }
 }

@@ -33,7 +33,7 @@ final class TextEncoder {
     SDVariable typeTable = p.normal(P + "embeddings.token_type_embeddings.weight", c.typeVocabSize(), d);
     var ln = p.norm(P + "embeddings.LayerNorm", d, e.lnEps());
 
-    SDVariable x = nn.embedding(word, ids, c.vocabSize(), len, d); // [B, Lt, D]
+    SDVariable x = nn.wordEmbedding(word, ids, c.vocabSize(), len, d); // [B, Lt, D]
     if (c.positionIds() == ModelConfig.PositionIds.ROBERTA) {
       // RoBERTa: cumsum(real) · real + padding_idx, so real tokens sit at 2, 3, … and pads at 1.
       SDVariable posIds = sd.cumsum(mask, false, false, 1).mul(mask).add(c.padTokenId()).castTo(DataType.INT32);

@@ -17,17 +17,23 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> trainable) {
 
-  /** Loss values by metric key and gradients by variable name of one call on {@code feed}. */
-  public record Result(Map<String, Double> losses, Map<String, INDArray> gradients) {}
-
   /**
-   * Differentiates this graph on the placeholders of {@code feed} it declares (a step's feed covers every graph of
-   * the task; SameDiff rejects values for placeholders a graph does not have).
+   * The entries of a step's feed that are placeholders of {@code sd}: a feed covers every graph of a task (and may
+   * carry step data such as {@code VocabSelect.IDS}); SameDiff rejects values for placeholders a graph lacks.
    */
-  public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable) {
+  public static Map<String, INDArray> placeholdersOf(SameDiff sd, Map<String, INDArray> feed) {
     Set<String> own = Set.copyOf(sd.inputs());
     Map<String, INDArray> mine = new HashMap<>();
     for (var e : feed.entrySet()) if (own.contains(e.getKey())) mine.put(e.getKey(), e.getValue());
+    return mine;
+  }
+
+  /** Loss values by metric key and gradients by variable name of one call on {@code feed}. */
+  public record Result(Map<String, Double> losses, Map<String, INDArray> gradients) {}
+
+  /** Differentiates this graph on the placeholders of {@code feed} it declares ({@link #placeholdersOf}). */
+  public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable) {
+    Map<String, INDArray> mine = placeholdersOf(sd, feed);
     List<String> vars = lossKeys.stream().map(lossVariable).toList();
     OutAndGrad og = sd.calculateGradientsAndOutputs(mine, vars, trainable);
     Map<String, Double> losses = new java.util.LinkedHashMap<>();

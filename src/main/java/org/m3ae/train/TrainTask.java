@@ -27,6 +27,14 @@ public interface TrainTask {
     return List.of(new GradientGraph(sd(), lossKeys(), trainable()));
   }
 
+  /**
+   * The gradients of one call of one of {@link #gradientGraphs} on {@code feed}, by trainable variable: where a
+   * graph differentiates stand-ins of weights (e.g. the step's rows of a word table), this maps them back.
+   */
+  default Map<String, INDArray> weightGradients(Map<String, INDArray> grads, Map<String, INDArray> feed) {
+    return grads;
+  }
+
   /** Learning-rate group of a variable: backbone, fusion or heads (SPEC §2.6). */
   default String lrGroup(String variable) {
     return groupOf(variable);

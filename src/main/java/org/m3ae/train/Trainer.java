@@ -106,8 +106,11 @@ public final class Trainer {
           }
           sums.merge(e.getKey(), e.getValue() / s.accumulate(), Double::sum);
         }
-        addInto(grads, r.gradients(), 1.0 / s.accumulate());
+        addInto(grads, task.weightGradients(r.gradients(), feed), 1.0 / s.accumulate());
       }
+    }
+    for (String n : grads.keySet()) {
+      if (!params.containsKey(n)) throw new IllegalStateException("gradient for '" + n + "', which is no trainable weight");
     }
     double norm = globalNorm(grads);
     if (!Double.isFinite(norm)) throw new TrainingDivergedException(step, "grad_norm", norm, lastCheckpoint);

@@ -20,7 +20,7 @@ class GradientCheckTest {
   private static final DataType D = DataType.DOUBLE;
 
   private static Nn nn(SameDiff sd) {
-    return new Nn(new Params(sd, D, 0.3, 11, true), "", false, new DropoutSites());
+    return new Nn(new Params(sd, D, 0.3, 11, true), "", false, false, new DropoutSites());
   }
 
   /** Σ R ⊙ y with a fixed random R, so every output element gets its own upstream gradient. */

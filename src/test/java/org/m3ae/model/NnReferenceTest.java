@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /** The primitive blocks against values computed independently here, with plain loops or known answers. */
 class NnReferenceTest {
   private static Nn nn(SameDiff sd) {
-    return new Nn(new Params(sd, DataType.DOUBLE, 0.1, 1, true), "", false, new DropoutSites());
+    return new Nn(new Params(sd, DataType.DOUBLE, 0.1, 1, true), "", false, false, new DropoutSites());
   }
 
   private static double[][][] rand3(Random r, int a, int b, int c) {

@@ -45,6 +45,9 @@ class TrainerListenerValuesTest {
       public List<String> trainable() { return inner.trainable(); }
       public List<String> lossKeys() { return inner.lossKeys(); }
       public List<GradientGraph> gradientGraphs() { return inner.gradientGraphs(); }
+      public Map<String, INDArray> weightGradients(Map<String, INDArray> g, Map<String, INDArray> f) {
+        return inner.weightGradients(g, f);
+      }
       public String lossVariable(String k) { return inner.lossVariable(k); }
       public Map<String, INDArray> feed(Batch b, int step, int micro) {
         Map<String, INDArray> f = inner.feed(b, step, micro);
@@ -70,7 +73,7 @@ class TrainerListenerValuesTest {
           after.put(n, sd.getVariable(n).getArr().dup());
           sd.getVariable(n).getArr().assign(before.get(n));
         }
-        Map<String, INDArray> out = sd.output(feeds.get(m.step()), graph.lossVariables().toArray(new String[0]));
+        Map<String, INDArray> out = sd.output(GradientGraph.placeholdersOf(sd, feeds.get(m.step())), graph.lossVariables().toArray(new String[0]));
         for (String k : graph.lossKeys()) {
           assertEquals(out.get(PretrainGraph.LOSSES.get(k)).getDouble(0), m.get(k), 1e-6 * Math.max(1, Math.abs(m.get(k))),
               "step " + m.step() + " " + k);
