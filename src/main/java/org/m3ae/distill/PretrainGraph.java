@@ -24,6 +24,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The graph one pre-training step differentiates (paper §3, SPEC §2.1). Four passes share the model's weights:
@@ -51,6 +52,9 @@ public final class PretrainGraph {
 
   public static final String MLM_LABEL_IDS = "mlm/labels";
   public static final String MLM_WEIGHTS = "mlm/label_weights";
+  /** With sparse text: label ids [M] and weights [M] of the M selected positions, row-aligned with {@link Names#MLM_SELECT}. */
+  public static final String MLM_SELECTED_LABEL_IDS = "mlm/selected_labels";
+  public static final String MLM_SELECTED_WEIGHTS = "mlm/selected_label_weights";
   public static final String MIM_MASK = "mim/masked";
   public static final String ITM_LABELS = "itm/labels";
   public static final String KD_ROWS = "kd/rows";
@@ -66,7 +70,7 @@ public final class PretrainGraph {
   private final List<String> lossOrder = new ArrayList<>();
   private final Map<String, Double> weights;
   private List<GradientGraph> perPass;
-  private final boolean vocabSelect;
+  private final boolean sparseText;
 
   /**
    * @param teacherCfg null for pre-training without a teacher (KD off)
@@ -78,13 +82,13 @@ public final class PretrainGraph {
   }
 
   /**
-   * @param vocabSelect the per-pass graphs look words up through the step's own vocabulary ({@link VocabSelect});
+   * @param sparseText the per-pass graphs look words up through the step's own vocabulary ({@link VocabSelect});
    *     false: one-hot products with the whole table, as this graph's own training passes always do (the reference
    *     {@code VocabSelectTest} compares against)
    */
   public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
-      boolean dropout, boolean vocabSelect) {
-    this.vocabSelect = vocabSelect;
+      boolean dropout, boolean sparseText) {
+    this.sparseText = sparseText;
     if (!dropout) cfg = cfg.withoutDropout();
     this.cfg = cfg;
     this.teacherCfg = teacherCfg;
@@ -115,9 +119,13 @@ public final class PretrainGraph {
     List<String> keys = new ArrayList<>();
     SDVariable total = null;
     if (mlm != null) {
-      SDVariable labels = sd.placeHolder(MLM_LABEL_IDS, DataType.INT32, -1, mlm.textLen());
-      SDVariable labelW = sd.placeHolder(MLM_WEIGHTS, dt, -1, mlm.textLen());
-      SDVariable l = Losses.crossEntropy(sd, mlm.mlmLogits(), labels, labelW, cfg.text().vocabSize(), 3).rename("loss/mlm");
+      boolean selected = mlm.spec().sparseText();
+      SDVariable labels = selected ? sd.placeHolder(MLM_SELECTED_LABEL_IDS, DataType.INT32, -1)
+          : sd.placeHolder(MLM_LABEL_IDS, DataType.INT32, -1, mlm.textLen());
+      SDVariable labelW = selected ? sd.placeHolder(MLM_SELECTED_WEIGHTS, dt, -1)
+          : sd.placeHolder(MLM_WEIGHTS, dt, -1, mlm.textLen());
+      SDVariable l = Losses.crossEntropy(sd, mlm.mlmLogits(), labels, labelW, cfg.text().vocabSize(), selected ? 2 : 3)
+          .rename("loss/mlm");
       total = plus(total, l.mul(weights.get("mlm")));
       keys.add("loss_mlm");
     }
@@ -158,7 +166,7 @@ public final class PretrainGraph {
    * holding the very same weight arrays, so an update of {@link #sd()}'s weights is an update of theirs. Differentiated
    * one after the other, a step keeps one pass's activations and backward temporaries alive at a time instead of all
    * three; the terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest). With
-   * {@code vocabSelect} their word lookups go through {@link VocabSelect}: pass their gradients through
+   * {@code sparseText} their word lookups go through {@link VocabSelect}: pass their gradients through
    * {@link #tableGradients} before use.
    */
   public synchronized List<GradientGraph> perPassGraphs() {
@@ -166,7 +174,7 @@ public final class PretrainGraph {
     List<GradientGraph> out = new ArrayList<>();
     for (String name : List.of(MLM, MIM, ITM)) {
       M3aeGraph g = M3aeModel.sharingWeights(graph);
-      Pass p = g.addPass(graph.pass(name).spec().withVocabSelect(vocabSelect));
+      Pass p = g.addPass(graph.pass(name).spec().withSparseText(sparseText));
       List<String> keys = addObjectives(g, name.equals(MLM) ? p : null, name.equals(MIM) ? p : null,
           name.equals(ITM) ? p : null);
       List<String> vars = new ArrayList<>();
@@ -351,6 +359,35 @@ public final class PretrainGraph {
         Names.fusionCrossAttn(Names.TEXT, cfg.fusion().layers() - 1));
   }
 
+  /**
+   * The MLM pass's selected positions as a one-hot [M, B·Lt] with their label ids and weights [M]. A batch without a
+   * selected token gets one row of weight 0 (position 0): the loss is then 0, as the full-position form gives.
+   */
+  static void putSelectedPositions(Map<String, INDArray> f, INDArray labelIds, INDArray weights) {
+    int n = (int) weights.length();
+    float[] w = weights.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    int[] ids = labelIds.castTo(DataType.INT32).dup('c').data().asInt();
+    int m = 0;
+    for (float x : w) if (x != 0) m++;
+    int rows = Math.max(1, m);
+    float[] sel = new float[rows * n];
+    int[] lab = new int[rows];
+    float[] lw = new float[rows];
+    int r = 0;
+    for (int i = 0; i < n; i++) {
+      if (w[i] == 0) continue;
+      sel[r * n + i] = 1f;
+      lab[r] = ids[i];
+      lw[r] = w[i];
+      r++;
+    }
+    if (m == 0) sel[0] = 1f;
+    DataType dt = weights.dataType();
+    f.put(MLM + "/" + Names.MLM_SELECT, Nd4j.create(sel, new long[] {rows, n}, 'c').castTo(dt));
+    f.put(MLM_SELECTED_LABEL_IDS, Nd4j.createFromArray(lab));
+    f.put(MLM_SELECTED_WEIGHTS, Nd4j.createFromArray(lw).castTo(dt));
+  }
+
   /** A gradient call's gradients with the batch-vocabulary rows' gradient turned into the word table's. */
   public Map<String, INDArray> tableGradients(Map<String, INDArray> grads, Map<String, INDArray> feed) {
     if (grads.containsKey(VocabSelect.ROWS)) {
@@ -400,9 +437,10 @@ public final class PretrainGraph {
     }
     f.putAll(dropoutRng == null ? graph.dropout().identity(b.size(), graph.dtype())
         : graph.dropout().sample(b.size(), graph.dtype(), dropoutRng));
-    if (vocabSelect && perPass != null) {
+    if (sparseText && perPass != null) {
       List<SameDiff> sds = perPass.stream().map(GradientGraph::sd).toList();
       VocabSelect.prepare(f, List.of(MLM, MIM, ITM), graph.sd().getArrForVarName(VocabSelect.TABLE), sds);
+      putSelectedPositions(f, b.get(BatchKeys.MLM_LABEL_IDS), b.get(BatchKeys.MLM_WEIGHTS));
     }
     return f;
   }

@@ -27,6 +27,25 @@ final class Heads {
     return nn.linear(h, decoder, len).add(bias);
   }
 
+  /**
+   * The same head on the selected positions only: {@link Names#MLM_SELECT} [M, B·Lt] (one-hot rows, fed) picks the M
+   * masked tokens' features, so the decoder and the loss see [M, V] instead of [B·Lt, V] — the loss reads no other
+   * position (SPEC §2.2), and with a 50,265-word vocabulary the full logits are most of a small model's step.
+   */
+  static SDVariable mlmSelected(Nn nn, ModelConfig c, SDVariable textFeats) {
+    Params p = nn.params();
+    int d = c.fusion().width();
+    int v = c.text().vocabSize();
+    var dense = p.linear("mlm_head.transform.dense", d, d);
+    var ln = p.norm("mlm_head.transform.LayerNorm", d, c.mlm().lnEps());
+    var decoder = p.linearNoBias("mlm_head.decoder", d, v);
+    SDVariable bias = p.zeros("mlm_head.bias", v);
+    SDVariable select = nn.sd().placeHolder(nn.qualify(Names.MLM_SELECT), nn.dtype(), -1, -1); // [M, B·Lt]
+    SDVariable x = select.mmul(nn.sd().reshape(textFeats, -1, d)); //                              [M, D]
+    SDVariable h = nn.layerNorm(nn.activation(nn.linear(x, dense, 0), c.mlm().activation()), ln, 2);
+    return nn.linear(h, decoder, 0).add(bias); //                                                  [M, V]
+  }
+
   /** {@code ITMHead}: Linear(2·Df → classes) on the joint feature. */
   static SDVariable itm(Nn nn, ModelConfig c, SDVariable joint) {
     var fc = nn.params().linear("itm_head.fc", c.fusion().jointDim(), c.itm().classes());

@@ -64,7 +64,7 @@ public final class M3aeGraph {
   /** Adds a forward pass; weights already created by earlier passes are reused. */
   public Pass addPass(PassSpec spec) {
     if (passes.containsKey(spec.name())) throw new IllegalArgumentException("pass '" + spec.name() + "' already exists");
-    Nn nn = new Nn(params, spec.name(), spec.training(), spec.training() && spec.vocabSelect(), dropout);
+    Nn nn = new Nn(params, spec.name(), spec.training(), spec.training() && spec.sparseText(), dropout);
     ModelConfig c = config;
     var v = c.vision();
     int lt = spec.textLen() > 0 ? spec.textLen() : c.text().maxTextLen();
@@ -90,7 +90,10 @@ public final class M3aeGraph {
     SDVariable pooledImage = nn.name(Heads.pooler(nn, "multi_modal_vision_pooler", imageFeats, df), Names.POOLED_IMAGE);
     SDVariable joint = nn.name(sd.concat(1, pooledText, pooledImage), Names.JOINT); // [B, 2·Df]
 
-    SDVariable mlm = spec.heads().contains(Head.MLM) ? nn.name(Heads.mlm(nn, c, textFeats, lt), Names.MLM_LOGITS) : null;
+    SDVariable mlm = !spec.heads().contains(Head.MLM) ? null
+        : nn.name(spec.training() && spec.sparseText() ? Heads.mlmSelected(nn, c, textFeats) : Heads.mlm(nn, c, textFeats, lt),
+            Names.MLM_LOGITS); // [B, Lt, V], or [M, V] at the selected positions
+
     SDVariable mim = spec.heads().contains(Head.MIM)
         ? nn.name(MimHead.forward(nn, c, fus.imageHidden().get(c.mimFusionLayer()), keepIds, keep), Names.MIM_PRED)
         : null;

@@ -72,8 +72,10 @@ public final class Names {
   public static final String JOINT = "joint";
 
   // ---- heads
-  /** [B, Lt, V]. */
+  /** [B, Lt, V]; [M, V] in training passes with {@code sparseText} (see {@link #MLM_SELECT}). */
   public static final String MLM_LOGITS = "mlm.logits";
+  /** Placeholder of training passes with {@code sparseText}: one-hot [M, B·Lt] picking the M masked tokens. */
+  public static final String MLM_SELECT = "mlm_select";
   /** [B, N, P·P·C]: reconstructed patches in (row, col, channel) order, for every patch. */
   public static final String MIM_PRED = "mim.pred";
   /** [B, classes]. */

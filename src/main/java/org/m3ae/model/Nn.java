@@ -17,15 +17,15 @@ public final class Nn {
   private final Params params;
   private final String prefix;
   private final boolean training;
-  private final boolean vocabSelect;
+  private final boolean sparseText;
   private final DropoutSites dropout;
 
-  Nn(Params params, String prefix, boolean training, boolean vocabSelect, DropoutSites dropout) {
+  Nn(Params params, String prefix, boolean training, boolean sparseText, DropoutSites dropout) {
     this.sd = params.sd();
     this.params = params;
     this.prefix = prefix;
     this.training = training;
-    this.vocabSelect = vocabSelect;
+    this.sparseText = sparseText;
     this.dropout = dropout;
   }
 
@@ -69,7 +69,7 @@ public final class Nn {
    * much as the MLM decoder's logits, and its gradient is exactly the scatter-add.
    */
   /**
-   * The word embeddings of a training pass: {@link #embedding} of the whole table, or with {@code vocabSelect} the
+   * The word embeddings of a training pass: {@link #embedding} of the whole table, or with {@code sparseText} the
    * rows of the step's batch vocabulary: {@link VocabSelect#ROWS} [U, D], a variable whose value (the table's rows of
    * the U distinct ids) and shape are set before every step, times a one-hot selection [B·Lt, U] fed per pass. Its
    * gradient is the table's, row by row ({@link VocabSelect#scatter}). With a RoBERTa-size table the one-hot product
@@ -77,7 +77,7 @@ public final class Nn {
    * 1.0.0-M2.1 (docs/dl4j.md).
    */
   public SDVariable wordEmbedding(SDVariable table, SDVariable ids, int vocab, int len, int width) {
-    if (!training || !vocabSelect) return embedding(table, ids, vocab, len, width);
+    if (!training || !sparseText) return embedding(table, ids, vocab, len, width);
     SDVariable rows = sd.hasVariable(VocabSelect.ROWS) ? sd.getVariable(VocabSelect.ROWS)
         : sd.var(VocabSelect.ROWS, Nd4j.zeros(dtype(), 1, width)); //                                  [U, D]
     SDVariable select = sd.placeHolder(qualify(VocabSelect.SELECT), dtype(), -1, -1); //            [B·Lt, U]

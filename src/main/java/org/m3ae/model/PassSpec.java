@@ -14,11 +14,11 @@ import java.util.Set;
  * @param training declare dropout-mask placeholders (see {@link DropoutSites})
  * @param textLen padded text length; 0 takes {@code text.max_text_len}
  * @param typeIds declare a {@link Names#TEXT_TYPE_IDS} input (BERT-style configs)
- * @param vocabSelect training passes only: look the words up through the batch's own vocabulary ({@link VocabSelect})
+ * @param sparseText training passes only: look the words up through the batch's own vocabulary ({@link VocabSelect})
  *     instead of a one-hot product with the whole word table
  */
 public record PassSpec(String name, boolean visiblePatches, Set<Head> heads, boolean training, int textLen, boolean typeIds,
-    boolean vocabSelect) {
+    boolean sparseText) {
   public enum Head {
     MLM,
     MIM,
@@ -38,28 +38,28 @@ public record PassSpec(String name, boolean visiblePatches, Set<Head> heads, boo
   }
 
   public PassSpec withName(String n) {
-    return new PassSpec(n, visiblePatches, heads, training, textLen, typeIds, vocabSelect);
+    return new PassSpec(n, visiblePatches, heads, training, textLen, typeIds, sparseText);
   }
 
   public PassSpec withHeads(Head... hs) {
     EnumSet<Head> s = EnumSet.noneOf(Head.class);
     for (Head h : hs) s.add(h);
-    return new PassSpec(name, visiblePatches || s.contains(Head.MIM), s, training, textLen, typeIds, vocabSelect);
+    return new PassSpec(name, visiblePatches || s.contains(Head.MIM), s, training, textLen, typeIds, sparseText);
   }
 
   public PassSpec withTraining(boolean t) {
-    return new PassSpec(name, visiblePatches, heads, t, textLen, typeIds, vocabSelect);
+    return new PassSpec(name, visiblePatches, heads, t, textLen, typeIds, sparseText);
   }
 
   public PassSpec withTextLen(int len) {
-    return new PassSpec(name, visiblePatches, heads, training, len, typeIds, vocabSelect);
+    return new PassSpec(name, visiblePatches, heads, training, len, typeIds, sparseText);
   }
 
-  public PassSpec withVocabSelect(boolean v) {
+  public PassSpec withSparseText(boolean v) {
     return new PassSpec(name, visiblePatches, heads, training, textLen, typeIds, v);
   }
 
   public PassSpec withVisiblePatches(boolean v) {
-    return new PassSpec(name, v, heads, training, textLen, typeIds, vocabSelect);
+    return new PassSpec(name, v, heads, training, textLen, typeIds, sparseText);
   }
 }

@@ -10,7 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Word lookups of training passes through the step's own vocabulary ({@link Nn#wordEmbedding} with
- * {@code vocabSelect}): the distinct token ids of the passes' {@code text_ids} ({@link #IDS}, sorted), the table's
+ * {@code sparseText}): the distinct token ids of the passes' {@code text_ids} ({@link #IDS}, sorted), the table's
  * rows for them in the variable {@link #ROWS}, and per pass the one-hot [B·Lt, U] that picks each token's row
  * ({@code <pass>/text_select}). A batch of 8 captions of 64 tokens has a few hundred distinct ids, so the product is
  * [512, U]·[U, D] instead of [512, 50265]·[50265, D]; the table's gradient is the rows' gradient scattered back.
