@@ -109,8 +109,8 @@ public record RunConfig(
     }
 
     /**
-     * {@code per_pass} (default): one gradient call per pre-training pass, gradients summed — peak memory of one pass;
-     * {@code joint}: one call over MLM + MIM + ITM together.
+     * {@code per_pass} (default): one gradient call per pre-training pass, gradients summed, with sparse text (batch
+     * vocabulary, selected MLM positions; docs/training.md); {@code joint}: one call over MLM + MIM + ITM together.
      */
     public boolean perPassBackward() {
       if (backward == null || backward.equals("per_pass")) return true;
