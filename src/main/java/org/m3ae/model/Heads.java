@@ -16,15 +16,7 @@ final class Heads {
 
   /** {@code MLMHead}: dense → activation → LayerNorm → untied decoder + separate bias → logits [B, Lt, V]. */
   static SDVariable mlm(Nn nn, ModelConfig c, SDVariable textFeats, int len) {
-    Params p = nn.params();
-    int d = c.fusion().width();
-    int v = c.text().vocabSize();
-    var dense = p.linear("mlm_head.transform.dense", d, d);
-    var ln = p.norm("mlm_head.transform.LayerNorm", d, c.mlm().lnEps());
-    var decoder = p.linearNoBias("mlm_head.decoder", d, v);
-    SDVariable bias = p.zeros("mlm_head.bias", v);
-    SDVariable h = nn.layerNorm(nn.activation(nn.linear(textFeats, dense, len), c.mlm().activation()), ln, 3);
-    return nn.linear(h, decoder, len).add(bias);
+    return mlmHead(nn, c, textFeats, len);
   }
 
   /**
@@ -33,6 +25,13 @@ final class Heads {
    * position (SPEC §2.2), and with a 50,265-word vocabulary the full logits are most of a small model's step.
    */
   static SDVariable mlmSelected(Nn nn, ModelConfig c, SDVariable textFeats) {
+    SDVariable select = nn.sd().placeHolder(nn.qualify(Names.MLM_SELECT), nn.dtype(), -1, -1); // [M, B·Lt]
+    SDVariable x = select.mmul(nn.sd().reshape(textFeats, -1, c.fusion().width())); //           [M, D]
+    return mlmHead(nn, c, x, 0); //                                                              [M, V]
+  }
+
+  /** The MLM head on [B, len, D] features ({@code len} > 0) or on [M, D] rows ({@code len} = 0). */
+  private static SDVariable mlmHead(Nn nn, ModelConfig c, SDVariable x, int len) {
     Params p = nn.params();
     int d = c.fusion().width();
     int v = c.text().vocabSize();
@@ -40,10 +39,8 @@ final class Heads {
     var ln = p.norm("mlm_head.transform.LayerNorm", d, c.mlm().lnEps());
     var decoder = p.linearNoBias("mlm_head.decoder", d, v);
     SDVariable bias = p.zeros("mlm_head.bias", v);
-    SDVariable select = nn.sd().placeHolder(nn.qualify(Names.MLM_SELECT), nn.dtype(), -1, -1); // [M, B·Lt]
-    SDVariable x = select.mmul(nn.sd().reshape(textFeats, -1, d)); //                              [M, D]
-    SDVariable h = nn.layerNorm(nn.activation(nn.linear(x, dense, 0), c.mlm().activation()), ln, 2);
-    return nn.linear(h, decoder, 0).add(bias); //                                                  [M, V]
+    SDVariable h = nn.layerNorm(nn.activation(nn.linear(x, dense, len), c.mlm().activation()), ln, len > 0 ? 3 : 2);
+    return nn.linear(h, decoder, len).add(bias);
   }
 
   /** {@code ITMHead}: Linear(2·Df → classes) on the joint feature. */

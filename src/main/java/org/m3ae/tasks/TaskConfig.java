@@ -75,7 +75,7 @@ public record TaskConfig(
       @JsonProperty("max_steps") Integer maxSteps,
       Integer negatives,
       @JsonProperty("validate_every") Integer validateEvery,
-      @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings) {
+      @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings) implements org.m3ae.train.TrainDefaults {
     /**
      * Keep the text word and position embedding tables fixed and train on the gather-based graph (no dropout). With a
      * RoBERTa-size vocabulary (50265) the trainable graph's one-hot embedding product dominates a CPU step
@@ -85,41 +85,9 @@ public record TaskConfig(
       return freezeEmbeddings != null && freezeEmbeddings;
     }
 
-    public int accumulateOr() {
-      return accumulate == null ? 1 : accumulate;
-    }
-
     public double multiplier(String group) {
       if (lrMultipliers == null) return 1.0;
       return lrMultipliers.getOrDefault(group, 1.0);
-    }
-
-    public double weightDecayOr() {
-      return weightDecay == null ? 0.01 : weightDecay;
-    }
-
-    public double beta1() {
-      return betas == null ? 0.9 : betas.get(0);
-    }
-
-    public double beta2() {
-      return betas == null ? 0.98 : betas.get(1);
-    }
-
-    public double warmupOr() {
-      return warmup == null ? 0.1 : warmup;
-    }
-
-    public double clipNormOr() {
-      return clipNorm == null ? 1.0 : clipNorm;
-    }
-
-    public long seedOr() {
-      return seed == null ? 0 : seed;
-    }
-
-    public boolean dropoutOr() {
-      return dropout == null || dropout;
     }
 
     /** M3AE's draw_false_text = 15 (SPEC §2.5). */

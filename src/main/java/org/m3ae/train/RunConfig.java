@@ -58,46 +58,15 @@ public record RunConfig(
       @JsonProperty("checkpoint_every") Integer checkpointEvery,
       @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
       @JsonProperty("gc_every") Integer gcEvery,
-      String backward) {
-    public int accumulateOr() {
-      return accumulate == null ? 1 : accumulate;
-    }
+      String backward) implements TrainDefaults {
 
     public double multiplier(String group) {
       if (lrMultipliers == null) return group.equals("backbone") ? 1 : 5;
       return lrMultipliers.getOrDefault(group, 1.0);
     }
 
-    public double weightDecayOr() {
-      return weightDecay == null ? 0.01 : weightDecay;
-    }
-
-    public double beta1() {
-      return betas == null ? 0.9 : betas.get(0);
-    }
-
-    public double beta2() {
-      return betas == null ? 0.98 : betas.get(1);
-    }
-
     public double epsOr() {
       return eps == null ? 1e-8 : eps;
-    }
-
-    public double warmupOr() {
-      return warmup == null ? 0.1 : warmup;
-    }
-
-    public double clipNormOr() {
-      return clipNorm == null ? 1.0 : clipNorm;
-    }
-
-    public long seedOr() {
-      return seed == null ? 0 : seed;
-    }
-
-    public boolean dropoutOr() {
-      return dropout == null || dropout;
     }
 
     public int checkpointEveryOr() {
