@@ -49,7 +49,10 @@ public final class PassMemoryProfile {
         Map<String, INDArray> grads = new HashMap<>();
         for (GradientGraph x : task.gradientGraphs()) {
           Trainer.addInto(grads, task.weightGradients(x.compute(feed, PretrainGraph.LOSSES::get).gradients(), feed), 1);
-          System.out.printf("step %d, after %s: physical %.2f GB%n", step, x.lossKeys().get(0), gb(Pointer.physicalBytes()));
+          long after = Pointer.physicalBytes();
+          System.gc();
+          System.out.printf("step %d, after %s: physical %.2f GB, %.2f GB after System.gc()%n", step,
+              x.lossKeys().get(0), gb(after), gb(Pointer.physicalBytes()));
         }
       }
       return;

@@ -40,6 +40,7 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
     for (int i = 0; i < vars.size(); i++) losses.put(lossKeys.get(i), og.getOutputs().get(vars.get(i)).getDouble(0));
     Map<String, INDArray> grads = new HashMap<>();
     for (var e : og.getGradients().entrySet()) if (e.getValue() != null) grads.put(e.getKey(), e.getValue());
+    SessionRelease.release(sd); // else the session pins this call's activations until the next one (SessionRelease)
     return new Result(losses, grads);
   }
 }
