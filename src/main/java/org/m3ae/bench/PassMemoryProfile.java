@@ -38,21 +38,51 @@ public final class PassMemoryProfile {
   public static void main(String[] args) {
     ModelConfig cfg = ModelConfigLoader.load(Path.of(args[0]));
     String what = args.length > 1 ? args[1] : "0";
+    System.out.printf("start: %s%n", where());
     PretrainGraph g = new PretrainGraph(cfg, null, null,
         Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0, "hid", 1.0, "attn", 1.0), true);
+    System.out.printf("training graph built: %s%n", where());
     DistillTask task = new DistillTask(g, null, DistillTask.MaskSource.RANDOM, cfg.mim().maskRatio(), 0.95, 0.3, 100, 1, true);
+    task.gradientGraphs();
+    System.out.printf("pass graphs built: %s%n", where());
     for (GradientGraph x : task.gradientGraphs()) Trainer.buildGradientFunction(x.sd());
-    System.out.printf("%s: graphs built, physical %.2f GB%n", cfg.name(), gb(Pointer.physicalBytes()));
+    System.gc();
+    System.out.printf("%s: graphs built, %s%n", cfg.name(), where());
+    if (what.equals("arrays")) {
+      java.util.Set<Long> seen = new java.util.HashSet<>();
+      List<SameDiff> graphs = new ArrayList<>();
+      graphs.add(g.sd());
+      for (GradientGraph x : task.gradientGraphs()) {
+        graphs.add(x.sd());
+        graphs.add(x.sd().getFunction("grad"));
+      }
+      for (SameDiff sd : graphs) {
+        Map<String, long[]> byType = new TreeMap<>();
+        for (var v : sd.variables()) {
+          INDArray a = v.getArr();
+          if (a == null || a.isEmpty()) continue;
+          long[] t = byType.computeIfAbsent(v.getVariableType().name(), k -> new long[3]);
+          long bytes = a.data().length() * a.dataType().width();
+          t[0] += bytes;
+          if (seen.add(a.data().address())) t[1] += bytes;
+          t[2]++;
+        }
+        System.out.printf("graph %d ops:%n", sd.getOps().size());
+        byType.forEach((k, t) -> System.out.printf("  %-12s %6d arrays, %.3f GB, of which not seen in an earlier graph %.3f GB%n", k, t[2], gb(t[0]), gb(t[1])));
+      }
+      Runtime rt = Runtime.getRuntime();
+      System.out.printf("heap committed %.2f GB%n", gb(rt.totalMemory()));
+      return;
+    }
     if (what.equals("steps")) {
       for (int step = 0; step < 2; step++) {
         Map<String, INDArray> feed = task.feed(TrainerStepFactory.synthetic(cfg, 1, step), step, 0);
         Map<String, INDArray> grads = new HashMap<>();
         for (GradientGraph x : task.gradientGraphs()) {
           Trainer.addInto(grads, task.weightGradients(x.compute(feed, PretrainGraph.LOSSES::get).gradients(), feed), 1);
-          long after = Pointer.physicalBytes();
+          String after = where();
           System.gc();
-          System.out.printf("step %d, after %s: physical %.2f GB, %.2f GB after System.gc()%n", step,
-              x.lossKeys().get(0), gb(after), gb(Pointer.physicalBytes()));
+          System.out.printf("step %d, after %s: %s; after System.gc(): %s%n", step, x.lossKeys().get(0), after, where());
         }
       }
       return;
@@ -92,6 +122,13 @@ public final class PassMemoryProfile {
     for (int i = 0; i < Math.min(5, ops.size()); i++) {
       System.out.printf("  largest output: %s [%s] %.1f MB%n", ops.get(i)[0], ops.get(i)[1], (long) ops.get(i)[2] / 1e6);
     }
+  }
+
+  /** Resident set, JavaCPP-tracked native bytes (ND4J's buffers) and used heap. */
+  private static String where() {
+    Runtime rt = Runtime.getRuntime();
+    return String.format("physical %.2f GB (native buffers %.2f GB, heap %.2f GB)", gb(Pointer.physicalBytes()),
+        gb(Pointer.totalBytes()), gb(rt.totalMemory() - rt.freeMemory()));
   }
 
   private static double gb(long bytes) {

@@ -35,7 +35,7 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
   public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable) {
     Map<String, INDArray> mine = placeholdersOf(sd, feed);
     List<String> vars = lossKeys.stream().map(lossVariable).toList();
-    OutAndGrad og = sd.calculateGradientsAndOutputs(mine, vars, trainable);
+    OutAndGrad og = GradientCall.run(sd, mine, vars, trainable); // releases arrays during the call (GradientCall)
     Map<String, Double> losses = new java.util.LinkedHashMap<>();
     for (int i = 0; i < vars.size(); i++) losses.put(lossKeys.get(i), og.getOutputs().get(vars.get(i)).getDouble(0));
     Map<String, INDArray> grads = new HashMap<>();
