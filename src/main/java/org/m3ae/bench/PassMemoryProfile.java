@@ -72,6 +72,15 @@ public final class PassMemoryProfile {
       }
       Runtime rt = Runtime.getRuntime();
       System.out.printf("heap committed %.2f GB%n", gb(rt.totalMemory()));
+      for (int i = 0; i < 3; i++) {
+        System.gc();
+        try {
+          Thread.sleep(2000); // ND4J frees native buffers on its deallocator thread, after the collector finds them
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      System.out.printf("after 3 × (System.gc(), 2 s): %s%n", where());
       return;
     }
     if (what.equals("steps")) {

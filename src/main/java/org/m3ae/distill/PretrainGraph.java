@@ -165,8 +165,8 @@ public final class PretrainGraph {
    * The objective split by pass: one graph each for MLM, MIM and ITM (+ KD), built like this graph's passes and
    * holding the very same weight arrays, so an update of {@link #sd()}'s weights is an update of theirs. Differentiated
    * one after the other, their terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest).
-   * (Meant to bound a step's memory to one pass; in 1.0.0-M2.1 a graph keeps its arrays after its call, so it does not:
-   * docs/performance.md.) With
+   * A step then holds one pass's activations at a time, given that each call's arrays are released when it returns
+   * ({@code GradientGraph.compute}: SameDiff 1.0.0-M2.1 would keep them; docs/performance.md changes 7–8). With
    * {@code sparseText} their word lookups go through {@link VocabSelect}: pass their gradients through
    * {@link #tableGradients} before use.
    */
