@@ -26,10 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Bench {
   /** What to run. {@code imageSize}/{@code textLen} 0 keep the configs' values. */
   public record Options(
-      List<Path> models, int batch, int trainBatch, int repeats, int warmup, int imageSize, int textLen,
+      List<Path> models, int batch, int trainBatch, int repeats, int warmup, int trainWarmup, int imageSize, int textLen,
       boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile) {
     public static Options defaults(List<Path> models) {
-      return new Options(models, 4, 1, 3, 1, 288, 64, true, true, true, true, 2048, false);
+      return new Options(models, 4, 1, 3, 1, 4, 288, 64, true, true, true, true, 2048, false);
     }
   }
 
@@ -104,7 +104,8 @@ public final class Bench {
           ? trainFactory.pretrain(c, opt.trainBatch(), c.init().seed())
           : trainFactory.distill(c, teacher, opt.trainBatch(), c.init().seed())) {
         trainWhat = step.description();
-        train = timeSteps(step::run, step.batch(), trainFlops, "train (batch " + step.batch() + ")", opt.gcEachStep());
+        train = timeSteps(step::run, step.batch(), trainFlops, "train (batch " + step.batch() + ")", opt.gcEachStep(),
+            opt.trainWarmup());
       }
     }
     return new BenchReport.ModelResult(c.name(), params, ops, buildS, FlopCount.inference(c), trainFlops,
@@ -114,7 +115,7 @@ public final class Bench {
   private BenchReport.Measurement timeForward(M3aeGraph g, Pass p, int batch, ModelConfig c, String what) {
     Map<String, INDArray> in = RandomInputs.forPass(g, p, batch, c.init().seed());
     String out = p.name(Names.JOINT);
-    return timeSteps(() -> g.sd().output(in, out), batch, FlopCount.inference(c), what, false);
+    return timeSteps(() -> g.sd().output(in, out), batch, FlopCount.inference(c), what, false, opt.warmup());
   }
 
   private List<BenchReport.OpRow> profileForward(M3aeGraph g, Pass p, int batch, ModelConfig c) {
@@ -138,8 +139,9 @@ public final class Bench {
   }
 
   /** Warm-up, then timed repeats with memory sampled throughout; off-heap after each repeat shows growth. */
-  private BenchReport.Measurement timeSteps(Runnable r, int batch, long flopsPerPair, String what, boolean gc) {
-    for (int w = 0; w < opt.warmup(); w++) {
+  private BenchReport.Measurement timeSteps(Runnable r, int batch, long flopsPerPair, String what, boolean gc,
+      int warmup) {
+    for (int w = 0; w < warmup; w++) {
       r.run();
       if (gc) System.gc();
     }

@@ -29,7 +29,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  *
  * <pre>
  * java -Xmx3g -Dorg.bytedeco.javacpp.maxphysicalbytes=21G -cp target/m3ae-distill.jar org.m3ae.bench.PassMemoryProfile \
- *     configs/models/teacher-m3ae.yaml [pass index 0|1|2, or "steps"]
+ *     configs/models/teacher-m3ae.yaml [pass index 0|1|2, "steps", "time" [steps] or "arrays"]
  * </pre>
  */
 public final class PassMemoryProfile {
@@ -81,6 +81,26 @@ public final class PassMemoryProfile {
         }
       }
       System.out.printf("after 3 × (System.gc(), 2 s): %s%n", where());
+      return;
+    }
+    if (what.equals("time")) {
+      OpProfiler prof = new OpProfiler();
+      for (GradientGraph x : task.gradientGraphs()) x.sd().addListeners(prof);
+      int steps = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+      for (int step = 0; step < steps; step++) { // step 0 warms up
+        Map<String, INDArray> feed = task.feed(TrainerStepFactory.synthetic(cfg, 1, step), step, 0);
+        prof.reset();
+        long t0 = System.nanoTime();
+        for (GradientGraph x : task.gradientGraphs()) {
+          long t = System.nanoTime();
+          task.weightGradients(x.compute(feed, PretrainGraph.LOSSES::get).gradients(), feed);
+          System.out.printf("step %d %s: %.0f ms%n", step, x.lossKeys().get(0), (System.nanoTime() - t) / 1e6);
+        }
+        double wall = (System.nanoTime() - t0) / 1e6;
+        System.out.printf("step %d: %.0f ms wall, %.0f ms inside %d ops (%.0f%%)%n", step, wall, prof.totalMs(),
+            prof.opsExecuted(), 100 * prof.totalMs() / wall);
+      }
+      prof.rows().stream().limit(16).forEach(r -> System.out.printf("  %-24s %6d calls %9.1f ms%n", r.op(), r.calls(), r.ms()));
       return;
     }
     if (what.equals("steps")) {

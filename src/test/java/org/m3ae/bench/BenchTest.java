@@ -16,7 +16,7 @@ class BenchTest {
   void tinyRunProducesWellFormedReport() throws Exception {
     var models = List.of(Path.of("configs/models/tiny-teacher.yaml"), Path.of("configs/models/tiny-student.yaml"));
     // Training steps are covered below, one model each, to keep this fast.
-    var opt = new Bench.Options(models, 2, 1, 1, 0, 0, 0, true, true, false, true, 64, true);
+    var opt = new Bench.Options(models, 2, 1, 1, 0, 0, 0, 0, true, true, false, true, 64, true);
     BenchReport r = new Bench(opt, TrainSteps.factory(), null).run();
 
     assertEquals(2, r.models().size());
