@@ -10,7 +10,7 @@ import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One graph a training step differentiates with its own {@code calculateGradientsAndOutputs} call: its loss terms (by
+ * One graph a training step differentiates with its own gradient call ({@link GradientCall}): its loss terms (by
  * metric key) and the trainable variables it reaches. A task may split a step into several such graphs over shared
  * weight arrays (one per pre-training pass): the step then holds one graph's activations at a time, and the loss
  * terms and gradients of the graphs add up to those of the whole objective.
