@@ -166,7 +166,7 @@ public final class PretrainGraph {
    * holding the very same weight arrays, so an update of {@link #sd()}'s weights is an update of theirs. Differentiated
    * one after the other, their terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest).
    * A step then holds one pass's activations at a time, given that each call's arrays are released when it returns
-   * ({@code GradientGraph.compute}: SameDiff 1.0.0-M2.1 would keep them; docs/performance.md changes 7–8). With
+   * ({@code GradientCall}: SameDiff 1.0.0-M2.1 would keep them; docs/performance.md changes 7–8). With
    * {@code sparseText} their word lookups go through {@link VocabSelect}: pass their gradients through
    * {@link #tableGradients} before use.
    */

@@ -21,7 +21,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>M2.1's {@code calculateGradientsAndOutputs} runs the gradient function with {@code setEnableCache(false)}: no
  * array is released during the call, so a call's peak is the sum of every op output of forward and backward. With the
  * cache on, the session hands an array back to its memory manager once every op that reads it has run (the same
- * dependency tracking inference uses), and the manager reuses it for a later output of the same shape.
+ * dependency tracking inference uses), and the manager reuses it for a later output of the same shape. After the call
+ * the graph's sessions are dropped ({@link SessionRelease}), so nothing of it stays pinned until the next call.
  */
 final class GradientCall {
   private static final Method BATCH_OUTPUT;
@@ -67,6 +68,7 @@ final class GradientCall {
     for (String o : outputs) out.put(o, all.get(o));
     Map<String, INDArray> grads = new HashMap<>();
     for (var e : gradName.entrySet()) grads.put(e.getKey(), all.get(e.getValue()));
+    SessionRelease.release(sd);
     return new OutAndGrad(out, grads);
   }
 }

@@ -35,12 +35,11 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
   public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable) {
     Map<String, INDArray> mine = placeholdersOf(sd, feed);
     List<String> vars = lossKeys.stream().map(lossVariable).toList();
-    OutAndGrad og = GradientCall.run(sd, mine, vars, trainable); // releases arrays during the call (GradientCall)
+    OutAndGrad og = GradientCall.run(sd, mine, vars, trainable); // releases arrays during and after the call
     Map<String, Double> losses = new java.util.LinkedHashMap<>();
     for (int i = 0; i < vars.size(); i++) losses.put(lossKeys.get(i), og.getOutputs().get(vars.get(i)).getDouble(0));
     Map<String, INDArray> grads = new HashMap<>();
     for (var e : og.getGradients().entrySet()) if (e.getValue() != null) grads.put(e.getKey(), e.getValue());
-    SessionRelease.release(sd); // else the session pins this call's activations until the next one (SessionRelease)
     return new Result(losses, grads);
   }
 }

@@ -3,23 +3,16 @@ package org.m3ae.distill;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.Batch;
-import org.m3ae.data.pipeline.BatchOptions;
-import org.m3ae.data.pipeline.DataPipeline;
-import org.m3ae.masking.RandomPatchMaskSampler;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.ModelConfigLoader;
-import org.m3ae.train.BatchStream;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Trainer;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
@@ -55,13 +48,7 @@ class PretrainGraphSplitTest {
     for (GradientGraph p : passes) Trainer.buildGradientFunction(p.sd());
     Trainer.buildGradientFunction(g.sd());
 
-    Batch batch;
-    try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
-        .withImageSize(studentCfg.vision().imageSize()), BadRecordPolicy.SKIP);
-        BatchStream stream = new BatchStream(data, "train",
-            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, 11, 1)) {
-      batch = stream.next();
-    }
+    Batch batch = SyntheticBatch.first(studentCfg.vision().imageSize(), 11);
     Map<String, INDArray> feed = task.feed(batch, 0, 0);
     assertSame(g, feed);
 

@@ -3,19 +3,12 @@ package org.m3ae.distill;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.Batch;
-import org.m3ae.data.pipeline.BatchOptions;
-import org.m3ae.data.pipeline.DataPipeline;
-import org.m3ae.masking.RandomPatchMaskSampler;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.ModelConfigLoader;
-import org.m3ae.train.BatchStream;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.SessionRelease;
 import org.m3ae.train.Trainer;
@@ -40,13 +33,7 @@ class ReleasingGradientCallTest {
     Trainer.buildGradientFunction(sd);
     GradientGraph whole = new GradientGraph(sd, g.lossKeys(), g.trainable());
 
-    Batch batch;
-    try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
-        .withImageSize(cfg.vision().imageSize()), BadRecordPolicy.SKIP);
-        BatchStream stream = new BatchStream(data, "train",
-            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, 3, 1)) {
-      batch = stream.next();
-    }
+    Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 3);
     Map<String, INDArray> feed = task.feed(batch, 0, 0);
     Map<String, INDArray> before = new HashMap<>();
     for (String n : g.trainable()) before.put(n, sd.getArrForVarName(n).dup());

@@ -3,24 +3,17 @@ package org.m3ae.distill;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.Batch;
-import org.m3ae.data.pipeline.BatchOptions;
-import org.m3ae.data.pipeline.DataPipeline;
-import org.m3ae.masking.RandomPatchMaskSampler;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.ModelConfigLoader;
 import org.m3ae.model.Names;
 import org.m3ae.model.VocabSelect;
-import org.m3ae.train.BatchStream;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Trainer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -42,13 +35,7 @@ class VocabSelectTest {
     PretrainGraph g = new PretrainGraph(cfg, null, null, WEIGHTS, true, true);
     DistillTask task = new DistillTask(g, null, DistillTask.MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 3, true);
     List<GradientGraph> passes = task.gradientGraphs(); // built before the feed, which sets their rows
-    Batch batch;
-    try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
-        .withImageSize(cfg.vision().imageSize()), BadRecordPolicy.SKIP);
-        BatchStream stream = new BatchStream(data, "train",
-            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, 5, 1)) {
-      batch = stream.next();
-    }
+    Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 5);
     Map<String, INDArray> feed = task.feed(batch, 0, 0);
     int[] ids = feed.get("mlm/" + Names.TEXT_IDS).castTo(DataType.INT32).dup().data().asInt();
     int distinct = (int) feed.get(VocabSelect.IDS).length();
