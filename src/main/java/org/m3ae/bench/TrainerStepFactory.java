@@ -1,6 +1,5 @@
 package org.m3ae.bench;
 
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,7 @@ import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
-import org.m3ae.train.GradientGraph;
+import org.m3ae.train.LrSchedule;
 import org.m3ae.train.Trainer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -155,36 +154,26 @@ public final class TrainerStepFactory implements TrainStepFactory {
     return new Batch(out, idList, idList);
   }
 
-  /** One step as {@link Trainer} runs it, without listeners or checkpoints. */
+  /**
+   * {@link Trainer#step} itself on a stream that repeats one batch: constant learning rate, clipping at 1.0, AdamW
+   * with pre-training's ε; no listeners, checkpoints or per-step collection (the bench runs its own).
+   */
   static final class Step implements TrainStep {
-    private final DistillTask task;
-    private final Batch batch;
+    private final Trainer trainer;
     private final int size;
     private final String description;
-    private final AdamW adam = new AdamW(new AdamW.Settings(0.9, 0.98, 1e-6, 0.01));
-    private final Map<String, INDArray> params = new LinkedHashMap<>();
     private int step;
 
     Step(DistillTask task, Batch batch, int size, String description) {
-      this.task = task;
-      this.batch = batch;
       this.size = size;
       this.description = description;
-      for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
-      for (GradientGraph g : task.gradientGraphs()) Trainer.buildGradientFunction(g.sd());
+      Trainer.Settings s = new Trainer.Settings(Integer.MAX_VALUE, 1, new LrSchedule(1e-4, 0, 0), Map.of(), 1.0, 0);
+      this.trainer = new Trainer(task, () -> batch, s, new AdamW(new AdamW.Settings(0.9, 0.98, 1e-6, 0.01)), List.of());
     }
 
     @Override
     public void run() {
-      Map<String, INDArray> feed = task.feed(batch, step, 0);
-      Map<String, INDArray> grads = new HashMap<>();
-      for (GradientGraph g : task.gradientGraphs()) {
-        Trainer.addInto(grads, task.weightGradients(g.compute(feed, task::lossVariable).gradients(), feed), 1);
-      }
-      double norm = Trainer.globalNorm(grads);
-      if (norm > 1.0) for (INDArray g : grads.values()) g.muli(1.0 / (norm + 1e-6));
-      adam.step(params, grads, n -> 1e-4);
-      step++;
+      trainer.step(step++);
     }
 
     @Override

@@ -123,7 +123,7 @@ public final class PretrainRun {
         listeners.add(lastStep);
         listeners.add(new ProgressListener(rc.name(), Math.max(1, steps / 20)));
         listeners.addAll(extra);
-        Trainer trainer = new Trainer(task, stream, ts, adam, listeners);
+        Trainer trainer = new Trainer(task, stream::next, ts, adam, listeners);
         trainer.setLastCheckpoint(lastCkpt);
         List<Path> configs = new ArrayList<>(List.of(configFile, Path.of(rc.model())));
         listeners.add(2, new CheckpointListener(ckpts, rc.train().checkpointEveryOr(), steps,

@@ -94,7 +94,7 @@ public final class FinetuneRun {
       Validation val = new Validation(tc, td, train, eval, runDir, every, steps, listeners, out);
       listeners.add(val);
       try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workersOr())) {
-        Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream, ts, adam, listeners);
+        Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream::next, ts, adam, listeners);
         trainer.run(runDir, 0);
       }
       train.writeWeights(runDir.resolve("last.safetensors"));

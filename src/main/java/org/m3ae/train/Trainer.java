@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.m3ae.data.pipeline.Batch;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -20,14 +21,14 @@ public final class Trainer {
       double clipNorm, int gcEvery) {}
 
   private final TrainTask task;
-  private final BatchStream data;
+  private final Supplier<Batch> data;
   private final Settings s;
   private final AdamW adam;
   private final List<TrainingListener> listeners;
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private String lastCheckpoint;
 
-  public Trainer(TrainTask task, BatchStream data, Settings s, AdamW adam, List<TrainingListener> listeners) {
+  public Trainer(TrainTask task, Supplier<Batch> data, Settings s, AdamW adam, List<TrainingListener> listeners) {
     this.task = task;
     this.data = data;
     this.s = s;
@@ -87,7 +88,11 @@ public final class Trainer {
     }
   }
 
-  private StepMetrics step(int step) {
+  /**
+   * One optimisation step at 0-based index {@code step} (the schedule's position), without the listeners: what
+   * {@link #run} does per step, and what {@code bench} times.
+   */
+  public StepMetrics step(int step) {
     long t0 = System.nanoTime();
     List<String> lossKeys = task.lossKeys();
     Map<String, INDArray> grads = new HashMap<>();
@@ -95,7 +100,7 @@ public final class Trainer {
     for (String k : lossKeys) sums.put(k, 0.0);
     int pairs = 0;
     for (int micro = 0; micro < s.accumulate(); micro++) {
-      Batch batch = data.next();
+      Batch batch = data.get();
       pairs += batch.size();
       Map<String, INDArray> feed = task.feed(batch, step, micro);
       for (GradientGraph g : task.gradientGraphs()) {
