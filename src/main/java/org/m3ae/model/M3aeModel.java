@@ -15,7 +15,7 @@ public final class M3aeModel {
 
   /** A graph with no pass yet: add several with {@link M3aeGraph#addPass} to share weights between them. */
   public static M3aeGraph empty(ModelConfig cfg, BuildOptions opts) {
-    return new M3aeGraph(cfg, SameDiff.create(), opts.dtype(), opts.randomInit(), null);
+    return new M3aeGraph(cfg, OneDeviceArrayHolder.install(SameDiff.create()), opts.dtype(), opts.randomInit(), null);
   }
 
   /**
@@ -23,7 +23,7 @@ public final class M3aeModel {
    * the source's weights, e.g. one pre-training pass per graph so that each gets its own gradient call.
    */
   public static M3aeGraph sharingWeights(M3aeGraph source) {
-    return new M3aeGraph(source.config(), SameDiff.create(), source.dtype(), false, source.sd());
+    return new M3aeGraph(source.config(), OneDeviceArrayHolder.install(SameDiff.create()), source.dtype(), false, source.sd());
   }
 
   /** Only the text encoder, with placeholders text_ids/text_mask (and text_type_ids) and output text.out. */

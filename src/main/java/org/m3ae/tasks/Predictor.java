@@ -18,6 +18,7 @@ import org.m3ae.data.text.EncodedText;
 import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
+import org.m3ae.model.OneDeviceArrayHolder;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -67,7 +68,7 @@ public final class Predictor implements AutoCloseable {
     if (m.kind() == TaskKind.RETRIEVAL) throw new IllegalArgumentException(model + ": a retrieval model scores pairs; use evaluate");
     SameDiff sd;
     if (!Files.isDirectory(model) && model.toString().endsWith(".sdz")) {
-      sd = SameDiff.load(new File(model.toString()), false);
+      sd = OneDeviceArrayHolder.install(SameDiff.load(new File(model.toString()), false)); // drops the copy SameDiff keeps of every weight
     } else {
       Path weights = Files.isDirectory(model) ? model.resolve("model.safetensors") : model;
       ModelConfig cfg = ModelConfig.load(Path.of(m.modelConfig()));
