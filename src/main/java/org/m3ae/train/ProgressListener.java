@@ -65,7 +65,8 @@ public final class ProgressListener implements TrainingListener {
     if (m.values().containsKey("mask_r") && !m.values().get("mask_r").isNaN()) {
       sb.append("r ").append(String.format("%.3f", m.values().get("mask_r"))).append("  ");
     }
-    if (m.values().containsKey("pairs_per_s")) sb.append(String.format("%.1f pairs/s", m.values().get("pairs_per_s")));
+    if (m.values().containsKey("pairs_per_s")) sb.append(String.format("%.1f pairs/s  ", m.values().get("pairs_per_s")));
+    if (m.values().containsKey("rss_gb")) sb.append(String.format("%.1f GB", m.values().get("rss_gb")));
     return sb.toString().trim();
   }
 

@@ -117,6 +117,7 @@ public final class Trainer {
     for (String n : grads.keySet()) {
       if (!params.containsKey(n)) throw new IllegalStateException("gradient for '" + n + "', which is no trainable weight");
     }
+    long t1 = System.nanoTime();
     double norm = globalNorm(grads);
     if (!Double.isFinite(norm)) throw new TrainingDivergedException(step, "grad_norm", norm, lastCheckpoint);
     if (s.clipNorm() > 0 && norm > s.clipNorm()) {
@@ -124,7 +125,8 @@ public final class Trainer {
       for (INDArray g : grads.values()) g.muli(f);
     }
     adam.step(params, grads, n -> lr(task.lrGroup(n), step));
-    double secs = (System.nanoTime() - t0) / 1e9;
+    long t2 = System.nanoTime();
+    double secs = (t2 - t0) / 1e9;
 
     Map<String, Double> v = new LinkedHashMap<>();
     v.put("lr", lr("backbone", step));
@@ -135,6 +137,9 @@ public final class Trainer {
     v.put("grad_norm", norm);
     v.put("pairs_per_s", pairs / secs);
     v.put("step_s", secs);
+    v.put("update_s", (t2 - t1) / 1e9);
+    // ND4J's arrays live outside the Java heap: the process's resident set is the figure that shows memory growth.
+    v.put("rss_gb", org.bytedeco.javacpp.Pointer.physicalBytes() / 1e9);
     return new StepMetrics(StepMetrics.STEP, step, System.currentTimeMillis(), v);
   }
 

@@ -101,5 +101,8 @@ class TrainerListenerValuesTest {
     assertEquals(1e-3, seen.get(1).get("lr"), 1e-15);
     assertEquals(5e-4, seen.get(2).get("lr"), 1e-15);
     assertEquals(5 * 5e-4, seen.get(2).get("lr_fusion"), 1e-15);
+    for (StepMetrics m : seen) {
+      assertTrue(m.get("update_s") > 0 && m.get("update_s") < m.get("step_s"), "the update is part of the step: " + m);
+    }
   }
 }
