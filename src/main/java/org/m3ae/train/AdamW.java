@@ -51,8 +51,8 @@ public final class AdamW {
    *
    * <p>The moments and the update go through libnd4j's fused {@code adam_updater} (the formula above, in place),
    * which overwrites each gradient array with its update: {@code grads} is consumed. Written with ND4J's
-   * elementwise operators instead, the same update took 7–13 s per step for the teacher's 318 M parameters on one
-   * core, with five temporaries of the parameters' size per step (docs/performance.md, change 9).
+   * elementwise operators instead, the same update took 12–14 s per step for the teacher's 365 M pre-training
+   * parameters on one core, with five temporaries of the parameters' size (docs/performance.md, change 9).
    *
    * @param lrFor learning rate of each variable (its group's lr at this step)
    */

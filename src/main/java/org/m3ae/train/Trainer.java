@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.bytedeco.javacpp.Pointer;
 import org.m3ae.data.pipeline.Batch;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -139,7 +140,7 @@ public final class Trainer {
     v.put("step_s", secs);
     v.put("update_s", (t2 - t1) / 1e9);
     // ND4J's arrays live outside the Java heap: the process's resident set is the figure that shows memory growth.
-    v.put("rss_gb", org.bytedeco.javacpp.Pointer.physicalBytes() / 1e9);
+    v.put("rss_gb", Pointer.physicalBytes() / 1e9);
     return new StepMetrics(StepMetrics.STEP, step, System.currentTimeMillis(), v);
   }
 
