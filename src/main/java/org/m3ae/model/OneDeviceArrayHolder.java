@@ -1,12 +1,8 @@
 package org.m3ae.model;
 
 import java.util.Arrays;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.ArrayHolder;
+import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -23,10 +19,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Kept from {@code ThreadSafeArrayHolder}, because the project relies on them: the array given is stored as is,
  * so graphs built with {@link M3aeModel#sharingWeights} train the same buffers; a view is copied first; setting an
  * array of the same shape again copies the values into the stored array, so every graph sharing it sees them. A
- * graph holding these is meant for one thread at a time, as SameDiff's own gradient function is.
+ * graph holding these is meant for one thread at a time, as SameDiff's own gradient function is, which holds its arrays
+ * in the {@code SingleThreadArrayHolder} this extends (a plain map, no copies).
  */
-public final class OneDeviceArrayHolder implements ArrayHolder {
-  private final Map<String, INDArray> map = new LinkedHashMap<>();
+public final class OneDeviceArrayHolder extends SingleThreadArrayHolder {
 
   /** Makes {@code sd} keep its arrays here, taking over those it already has (the same arrays, not copies). */
   public static SameDiff install(SameDiff sd) {
@@ -35,50 +31,13 @@ public final class OneDeviceArrayHolder implements ArrayHolder {
   }
 
   @Override
-  public boolean hasArray(String name) {
-    return map.containsKey(name);
-  }
-
-  @Override
-  public INDArray getArray(String name) {
-    return map.get(name);
-  }
-
-  @Override
   public void setArray(String name, INDArray array) {
     INDArray a = array.isView() ? array.dup() : array;
-    INDArray have = map.get(name);
+    INDArray have = getArray(name);
     if (have != null && have != a && Arrays.equals(have.shape(), a.shape()) && have.dataType() == a.dataType()) {
       have.assign(a);
     } else {
-      map.put(name, a);
+      super.setArray(name, a);
     }
-  }
-
-  @Override
-  public INDArray removeArray(String name) {
-    return map.remove(name);
-  }
-
-  @Override
-  public int size() {
-    return map.size();
-  }
-
-  @Override
-  public void initFrom(ArrayHolder other) {
-    map.clear();
-    for (String n : other.arrayNames()) setArray(n, other.getArray(n));
-  }
-
-  @Override
-  public Collection<String> arrayNames() {
-    return Collections.unmodifiableCollection(map.keySet());
-  }
-
-  @Override
-  public void rename(String from, String to) {
-    INDArray a = map.remove(from);
-    if (a != null) map.put(to, a);
   }
 }
