@@ -119,6 +119,22 @@ class PipelineTest {
   }
 
   @Test
+  void closingMidEpochWaitsForTheWorkersBeforeThePipelineFreesItsTokenizer(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 40, 5);
+    for (int round = 0; round < 3; round++) {
+      PrefetchingBatchIterator it;
+      try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 64), BadRecordPolicy.FAIL)) {
+        it = p.batches("train", BatchOptions.pretraining(), 2, round, 0, true, false, 2);
+        assertEquals(2, it.next().size());
+        it.close(); // batches are being built on both workers right now
+        assertTrue(it.workersStopped());
+        assertFalse(it.hasNext());
+      }
+    }
+  }
+
+  @Test
   void aGuidedSamplerCanReplaceTheRandomMaskThroughTheInterface(@TempDir Path dir) throws Exception {
     Path root = dir.resolve("syn");
     SyntheticGenerator.generate(root, 10, 5);

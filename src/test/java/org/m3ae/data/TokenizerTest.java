@@ -201,4 +201,38 @@ class TokenizerTest {
       for (int k = 1; k < x.length() - 1; k++) assertNotEquals(1, x.ids()[k]);
     }
   }
+
+  @Test
+  void closeWaitsForCallsInFlightAndLaterCallsFailNamingTheTokenizer() throws Exception {
+    TextTokenizer t = TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, false, 40));
+    String cap = SyntheticGenerator.scene(7, 0).caption();
+    int[] expect = t.encode(cap).ids();
+    // Workers encode in a loop while the owner closes: every call either completes with the right
+    // ids or is refused; none may reach the freed native tokenizer (which would kill the JVM).
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(2);
+    List<java.util.concurrent.Future<Integer>> fs = new ArrayList<>();
+    for (int w = 0; w < 2; w++)
+      fs.add(pool.submit(() -> {
+        started.countDown();
+        int ok = 0;
+        while (true) {
+          try {
+            assertArrayEquals(expect, t.encode(cap).ids());
+            ok++;
+          } catch (IllegalStateException closed) {
+            return ok;
+          }
+        }
+      }));
+    started.await();
+    Thread.sleep(20);
+    t.close();
+    for (var f : fs) assertTrue(f.get(30, java.util.concurrent.TimeUnit.SECONDS) > 0);
+    pool.shutdown();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.encode(cap));
+    assertTrue(e.getMessage().contains("embedded:synthetic") && e.getMessage().contains("closed"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> t.decode(expect));
+    t.close(); // idempotent
+  }
 }

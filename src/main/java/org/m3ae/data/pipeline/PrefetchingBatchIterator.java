@@ -7,16 +7,23 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Batches of one epoch, built ahead on background threads and handed out in order. Each batch is
  * a pure function of (indices, seed, epoch, batch index), so results do not depend on the number of
  * workers. A failure under {@code --on-bad-record fail} surfaces from {@link #next()} with its
  * original message. Batches whose every record was skipped are dropped (and counted in the report).
+ *
+ * <p>{@link #close()} returns only once no worker is still building a batch: the workers use the
+ * pipeline's native tokenizer, which the pipeline frees when it is closed.
  */
 public final class PrefetchingBatchIterator implements Iterator<Batch>, AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(PrefetchingBatchIterator.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final BatchAssembler assembler;
@@ -97,8 +104,30 @@ public final class PrefetchingBatchIterator implements Iterator<Batch>, AutoClos
     return batches.length;
   }
 
+  /** Whether every worker thread has finished: true once {@link #close()} has returned. */
+  public boolean workersStopped() {
+    return pool.isTerminated();
+  }
+
+  /**
+   * Cancels the batches not yet started and waits for those being built. Interrupting does not stop
+   * a worker inside native code (image decoding, tokenisation), so it is waited for.
+   */
   @Override
   public void close() {
+    for (Future<Batch> f : queue) f.cancel(false);
+    queue.clear();
+    peeked = null;
     pool.shutdownNow();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (pool.awaitTermination(1, TimeUnit.MINUTES)) break;
+        LOG.warn("still waiting for a prefetch worker to finish its batch");
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
   }
 }

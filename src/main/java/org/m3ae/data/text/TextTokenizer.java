@@ -1,6 +1,5 @@
 package org.m3ae.data.text;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.m3ae.data.synth.SyntheticTokenizerJson;
 
 /**
@@ -24,7 +26,9 @@ import org.m3ae.data.synth.SyntheticTokenizerJson;
  * sit where M3AE expects them ({@code <s>}=0, {@code <pad>}=1, {@code </s>}=2, {@code <unk>}=3,
  * {@code <mask>}=50264, vocabulary 50265). The segmentation is RoBERTa's; the numbering of ordinary
  * tokens is not roberta-base's frequency order, so such ids cannot index pretrained RoBERTa
- * embeddings. Thread-safe: the Rust tokenizer is shared across prefetch workers.
+ * embeddings. Thread-safe: the Rust tokenizer is shared across prefetch workers. {@link #close()}
+ * waits for calls in flight and later calls fail with a clear error, because a call into a freed
+ * native tokenizer crashes the whole JVM (seen in CI: a 561 TB allocation inside {@code pad}).
  */
 public final class TextTokenizer implements AutoCloseable {
 
@@ -35,6 +39,8 @@ public final class TextTokenizer implements AutoCloseable {
   private final SpecialIds specials;
   private final int vocabSize;
   private final int idOffset;
+  private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
 
   private TextTokenizer(HuggingFaceTokenizer hf, TokenizerSpec spec, SpecialIds specials, int vocabSize, int idOffset) {
     this.hf = hf;
@@ -82,7 +88,7 @@ public final class TextTokenizer implements AutoCloseable {
 
   /** Tokenises, truncates to {@code maxLength - 2} content tokens, wraps in specials and pads. */
   public EncodedText encode(String text) {
-    long[] raw = hf.encode(text, false, false).getIds();
+    long[] raw = guarded(() -> hf.encode(text, false, false).getIds());
     int maxLen = spec.maxLength();
     int n = Math.min(raw.length, maxLen - 2);
     int[] ids = new int[maxLen];
@@ -103,15 +109,15 @@ public final class TextTokenizer implements AutoCloseable {
 
   /** Number of content tokens (no specials, no truncation): what {@code data inspect} reports. */
   public int countTokens(String text) {
-    Encoding e = hf.encode(text, false, false);
-    return e.getIds().length;
+    return guarded(() -> hf.encode(text, false, false).getIds().length);
   }
 
   public String decode(int[] ids) {
     long[] l = new long[ids.length];
     int k = 0;
     for (int id : ids) if (!specials.isSpecial(id)) l[k++] = id - idOffset;
-    return hf.decode(java.util.Arrays.copyOf(l, k), true);
+    long[] kept = java.util.Arrays.copyOf(l, k);
+    return guarded(() -> hf.decode(kept, true));
   }
 
   public SpecialIds specials() {
@@ -134,9 +140,26 @@ public final class TextTokenizer implements AutoCloseable {
     return spec;
   }
 
+  /** Frees the native tokenizer once no call is in flight; idempotent. */
   @Override
   public void close() {
-    hf.close();
+    lock.writeLock().lock();
+    try {
+      if (!closed) hf.close();
+      closed = true;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private <T> T guarded(Supplier<T> call) {
+    lock.readLock().lock();
+    try {
+      if (closed) throw new IllegalStateException("tokenizer " + spec.file() + " is closed");
+      return call.get();
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   private static int maxId(JsonNode root) {
