@@ -214,19 +214,17 @@ class TokenizerTest {
     List<java.util.concurrent.Future<Integer>> fs = new ArrayList<>();
     for (int w = 0; w < 2; w++)
       fs.add(pool.submit(() -> {
-        started.countDown();
         int ok = 0;
         while (true) {
           try {
             assertArrayEquals(expect, t.encode(cap).ids());
-            ok++;
+            if (ok++ == 0) started.countDown();
           } catch (IllegalStateException closed) {
             return ok;
           }
         }
       }));
-    started.await();
-    Thread.sleep(20);
+    started.await(); // both workers are in their loops
     t.close();
     for (var f : fs) assertTrue(f.get(30, java.util.concurrent.TimeUnit.SECONDS) > 0);
     pool.shutdown();
