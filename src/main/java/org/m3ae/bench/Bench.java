@@ -60,7 +60,8 @@ public final class Bench {
     BenchReport.Environment env = BenchReport.Environment.capture();
     log.accept("environment: " + env);
 
-    Sgemm.Result before = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), Math.max(10, opt.repeats()));
+    int sgemmRepeats = Math.max(10, opt.repeats()); // the ceiling is a median: the same count at the start and the end
+    Sgemm.Result before = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), sgemmRepeats);
     log.accept(String.format("sgemm %d³: %.1f GFLOP/s (median), %.1f best", opt.sgemmSize(), before.gflops(), before.bestGflops()));
 
     List<BenchReport.ModelResult> results = new ArrayList<>();
@@ -69,7 +70,7 @@ public final class Bench {
       results.add(measureModel(cfgs.get(i), i == 0 ? null : teacher));
       collect();
     }
-    Sgemm.Result after = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), Math.max(10, opt.repeats()));
+    Sgemm.Result after = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), sgemmRepeats);
     log.accept(String.format("sgemm %d³ again: %.1f GFLOP/s", opt.sgemmSize(), after.gflops()));
     return new BenchReport(opt, trainFactory == null ? null : trainFactory.name(), env, before, after, results,
         BenchReport.Environment.currentLoad());
