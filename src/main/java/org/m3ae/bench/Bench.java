@@ -36,11 +36,19 @@ public final class Bench {
   private final Options opt;
   private final TrainStepFactory trainFactory;
   private final Consumer<String> log;
+  private final Peer.Settings peerSettings;
+  private Peer peer; // null: no peer in this run (not asked for, or not available)
 
   public Bench(Options opt, TrainStepFactory trainFactory, PrintStream progress) {
+    this(opt, trainFactory, progress, null);
+  }
+
+  /** @param peer the PyTorch peer to run beside every model ({@link Peer}), null for none */
+  public Bench(Options opt, TrainStepFactory trainFactory, PrintStream progress, Peer.Settings peer) {
     this.opt = opt;
     this.trainFactory = trainFactory;
     this.log = progress == null ? s -> {} : progress::println;
+    this.peerSettings = peer;
   }
 
   /** Applies the run's image size and text length to a config (the paper's 288 px, 64 tokens by default). */
@@ -59,6 +67,18 @@ public final class Bench {
     for (Path p : opt.models()) cfgs.add(resize(ModelConfig.load(p), opt.imageSize(), opt.textLen()));
     BenchReport.Environment env = BenchReport.Environment.capture();
     log.accept("environment: " + env);
+    String peerNote = null;
+    if (peerSettings != null) {
+      Peer candidate = new Peer(peerSettings, log);
+      Peer.Availability a = candidate.probe();
+      if (a.ok()) {
+        peer = candidate;
+        peerNote = a.description() + ", " + peerThreads(env) + " thread(s) as ND4J";
+      } else {
+        peerNote = "not available, running without it: " + a.description();
+      }
+      log.accept("peer: " + peerNote);
+    }
 
     int sgemmRepeats = Math.max(10, opt.repeats()); // the ceiling is a median: the same count at the start and the end
     Sgemm.Result before = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), sgemmRepeats);
@@ -67,16 +87,25 @@ public final class Bench {
     List<BenchReport.ModelResult> results = new ArrayList<>();
     ModelConfig teacher = cfgs.get(0);
     for (int i = 0; i < cfgs.size(); i++) {
-      results.add(measureModel(cfgs.get(i), i == 0 ? null : teacher));
+      results.add(measureModel(cfgs.get(i), i == 0 ? null : teacher, i, peerThreads(env)));
       collect();
     }
     Sgemm.Result after = Sgemm.measure(opt.sgemmSize(), opt.sgemmSize(), opt.sgemmSize(), sgemmRepeats);
     log.accept(String.format("sgemm %d³ again: %.1f GFLOP/s", opt.sgemmSize(), after.gflops()));
     return new BenchReport(opt, trainFactory == null ? null : trainFactory.name(), env, before, after, results,
-        BenchReport.Environment.currentLoad());
+        BenchReport.Environment.currentLoad(), peerNote);
   }
 
-  private BenchReport.ModelResult measureModel(ModelConfig c, ModelConfig teacher) {
+  /** The peer computes with as many threads as ND4J (its OpenMP master threads, what {@code --threads} sets). */
+  private static int peerThreads(BenchReport.Environment env) {
+    return env.ompThreads() > 0 ? env.ompThreads() : env.cpus();
+  }
+
+  /**
+   * @param index position in {@code opt.models()}: the peer reads the same file, and models after the first are
+   *     distilled from the first
+   */
+  private BenchReport.ModelResult measureModel(ModelConfig c, ModelConfig teacher, int index, int peerThreads) {
     long t0 = System.nanoTime();
     M3aeGraph g = M3aeModel.build(c, BuildOptions.defaults());
     Pass p = g.pass("");
@@ -94,6 +123,18 @@ public final class Bench {
       inference = opt.batch() == 1 && latency != null ? latency : timeForward(g, p, opt.batch(), c, "inference (batch " + opt.batch() + ")");
     }
     if (opt.profile()) profile = profileForward(g, p, opt.batch(), c);
+    // The peer's files and the Java outputs it is compared with, while the graph is alive; the peer itself runs after
+    // the Java training figures, so that both stacks are timed back to back on the same machine state.
+    Peer.Handoff handoff = null;
+    PeerResult peerResult = null;
+    if (peer != null) {
+      try {
+        handoff = peer.handoff(g, p, Math.min(opt.batch(), 2), c.init().seed() + 7);
+      } catch (java.io.IOException | RuntimeException e) {
+        peerResult = PeerResult.failed("cannot hand the model over: " + e, 0);
+        log.accept("  peer: " + peerResult.error());
+      }
+    }
     g = null;
     p = null;
     collect();
@@ -109,8 +150,30 @@ public final class Bench {
             opt.trainWarmup());
       }
     }
+    if (handoff != null) {
+      collect();
+      try (Peer.Handoff h = handoff) {
+        peerResult = peer.run(h, opt.models().get(index), teacher == null ? null : opt.models().get(0), opt,
+            opt.train() && trainFactory != null, peerThreads);
+      }
+      logPeer(peerResult, params, inference, latency, train);
+    }
     return new BenchReport.ModelResult(c.name(), params, ops, buildS, FlopCount.inference(c), trainFlops,
-        FlopCount.pass(c, FlopCount.PassKind.INFERENCE).modules(), latency, inference, train, trainWhat, profile);
+        FlopCount.pass(c, FlopCount.PassKind.INFERENCE).modules(), latency, inference, train, trainWhat, profile,
+        peerResult);
+  }
+
+  private void logPeer(PeerResult r, long params, BenchReport.Measurement inference, BenchReport.Measurement latency,
+      BenchReport.Measurement train) {
+    if (r.error() != null) {
+      log.accept("  peer failed: " + r.error());
+      if (r.torch() == null) return;
+    }
+    log.accept(String.format("  Java ÷ PyTorch: inference %s, latency %s, train %s; parameters %s; max |Java − PyTorch| %s",
+        BenchReport.ratioText(PeerResult.ratio(inference, r.inference())), BenchReport.ratioText(PeerResult.ratio(latency, r.latency())),
+        BenchReport.ratioText(PeerResult.ratio(train, r.train())),
+        r.backboneParameters() == params ? "equal" : String.format("differ (%,d vs %,d)", params, r.backboneParameters()),
+        r.maxAbsDiff() == null ? "–" : String.format("%.1e (worst: %s)", r.maxDiff(), r.worstTensor())));
   }
 
   private BenchReport.Measurement timeForward(M3aeGraph g, Pass p, int batch, ModelConfig c, String what) {

@@ -12,10 +12,14 @@ import java.util.Map;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Everything one bench run measured, printable as a Table 5-shaped table or as JSON. */
+/**
+ * Everything one bench run measured, printable as a Table 5-shaped table or as JSON. {@code peer} describes the
+ * PyTorch peer of a {@code --peer} run (or why it did not run); null without {@code --peer}, as in reports saved
+ * before it existed.
+ */
 public record BenchReport(
     Bench.Options options, String trainStep, Environment environment, Sgemm.Result sgemm, Sgemm.Result sgemmAfter,
-    List<ModelResult> models, String loadAverageAfter) {
+    List<ModelResult> models, String loadAverageAfter, String peer) {
 
   /** The paper's Table 5 (M3AE-Distill): training pairs/s, inference pairs/s, CPU ms/pair. */
   public record PaperRow(double trainPairsPerS, double inferencePairsPerS, double cpuMsPerPair) {}
@@ -88,10 +92,11 @@ public record BenchReport(
   /** Per op type time of one profiled forward ("(wall)" first). */
   public record OpRow(String op, long calls, double ms) {}
 
+  /** @param peer the PyTorch peer's figures for this model ({@code --peer}), else null */
   public record ModelResult(
       String name, long parameters, int inferenceOps, double buildSeconds, long inferenceFlopsPerPair,
       long trainFlopsPerPair, Map<String, Long> inferenceFlopsByModule, Measurement latency, Measurement inference,
-      Measurement train, String trainDescription, List<OpRow> profile) {}
+      Measurement train, String trainDescription, List<OpRow> profile, PeerResult peer) {}
 
   public String toJson() {
     try {
@@ -103,6 +108,11 @@ public record BenchReport(
 
   private static String ratio(double x) {
     return Double.isFinite(x) ? String.format(Locale.ROOT, "%.2f×", x) : "–";
+  }
+
+  /** A ratio as the tables print it ("2.31×", or "–" when undefined). */
+  public static String ratioText(double x) {
+    return ratio(x);
   }
 
   /** The Table 5-shaped table, then the efficiency table (GFLOP/s vs the sgemm ceiling) and memory. */
@@ -140,7 +150,62 @@ public record BenchReport(
         sb.append(String.format(Locale.ROOT, "train step of %s: %s (batch %d)%n", m.name(), m.trainDescription(), m.train().batch()));
       }
     }
+    if (peer != null) sb.append(peerTable());
     return sb.toString();
+  }
+
+  /**
+   * Every Java figure beside the PyTorch peer's, measured in the same run right after it, and their ratio (Java time
+   * ÷ PyTorch time: above 1 Java is slower); parameter counts; peak memory; max |Java − PyTorch| on the same weights
+   * and inputs.
+   */
+  private String peerTable() {
+    StringBuilder sb = new StringBuilder();
+    if (models.stream().allMatch(m -> m.peer() == null)) {
+      return String.format(Locale.ROOT, "%nPyTorch peer: %s%n", peer);
+    }
+    sb.append(String.format(Locale.ROOT, "%nPyTorch peer: %s. Same shapes, same run; ms Java / PyTorch (Java ÷ PyTorch):%n", peer));
+    sb.append(String.format(Locale.ROOT, "%-15s %-14s | %-26s | %-26s | %-26s | %-18s | %s%n", "model", "params = torch",
+        "inference ms (×)", "latency ms (×)", "train ms (×)", "train peak GB J/T", "max |Java − PyTorch| (batch)"));
+    for (ModelResult m : models) {
+      PeerResult p = m.peer();
+      if (p == null) continue;
+      if (p.torch() == null) {
+        sb.append(String.format(Locale.ROOT, "%-15s peer failed: %s%n", m.name(), p.error()));
+        continue;
+      }
+      sb.append(String.format(Locale.ROOT, "%-15s %-14s | %-26s | %-26s | %-26s | %-18s | %s%n", m.name(),
+          p.backboneParameters() == m.parameters() ? "equal" : String.format(Locale.ROOT, "%,d", p.backboneParameters()),
+          peerCell(m.inference(), p.inference()), peerCell(m.latency(), p.latency()), peerCell(m.train(), p.train()),
+          m.train() == null || p.train() == null ? "–" : String.format(Locale.ROOT, "%.2f / %.2f",
+              m.train().peak().physicalBytes() / 1e9, p.train().peakRssBytes() / 1e9),
+          parity(p)));
+    }
+    for (ModelResult m : models) {
+      PeerResult p = m.peer();
+      if (p != null && p.torch() != null && p.error() != null) {
+        sb.append(String.format(Locale.ROOT, "peer of %s: %s%n", m.name(), p.error()));
+      }
+      if (p != null && p.trainDescription() != null) {
+        sb.append(String.format(Locale.ROOT, "peer train step of %s: %s (batch %d)%n", m.name(), p.trainDescription(),
+            p.train().batch()));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String peerCell(Measurement java, PeerResult.Timing torch) {
+    if (java == null || torch == null) return "–";
+    return String.format(Locale.ROOT, "%.1f / %.1f (%s)", java.stats().medianMs(), torch.medianMs(),
+        ratio(PeerResult.ratio(java, torch)));
+  }
+
+  private static String parity(PeerResult p) {
+    if (p.maxAbsDiff() == null || p.maxAbsDiff().isEmpty()) return "–";
+    StringBuilder sb = new StringBuilder();
+    p.maxAbsDiff().forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+        .append(String.format(Locale.ROOT, "%.1e", v)));
+    return sb.append(" (").append(p.parityBatch()).append(')').toString();
   }
 
   private String cell(Measurement m, Measurement ref, boolean throughput, double paper, double paperRef) {

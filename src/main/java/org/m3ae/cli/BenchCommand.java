@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.m3ae.bench.Bench;
 import org.m3ae.bench.BenchReport;
+import org.m3ae.bench.Peer;
 import org.m3ae.bench.TrainSteps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,6 +67,24 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as JSON (progress goes to stderr).")
   boolean json;
 
+  @Option(names = "--peer",
+      description = "Run the same models in PyTorch (scripts/peer/m3ae_peer.py) right after each model's Java figures, "
+          + "with the same weights, shapes and thread count, and print PyTorch's figures, the ratios and max |Java − PyTorch| "
+          + "beside them. Without torch it says how to install it and runs without the peer.")
+  boolean peer;
+
+  @Option(names = "--python", defaultValue = "/usr/bin/python3",
+      description = "Python of the peer, with torch (default ${DEFAULT-VALUE}: Debian's python3-torch).")
+  Path python;
+
+  @Option(names = "--peer-script", defaultValue = "scripts/peer/m3ae_peer.py",
+      description = "The peer script (default ${DEFAULT-VALUE}, relative to the working directory).")
+  Path peerScript;
+
+  @Option(names = "--peer-dir",
+      description = "Keep the files handed to the peer (weights, inputs, its outputs) under DIR/<model> instead of deleting them.")
+  Path peerDir;
+
   @Override
   public Integer call() throws java.io.IOException {
     if (fromJson != null) {
@@ -76,7 +95,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (models == null || models.isEmpty()) throw new IllegalArgumentException("--models is required (or --from-json)");
     var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, true, !noLatency,
         !noTrain, !noGc, sgemmSize, profile);
-    BenchReport r = new Bench(opt, TrainSteps.named(trainStep), System.err).run();
+    Peer.Settings peerSettings = peer ? new Peer.Settings(python, peerScript, peerDir) : null;
+    BenchReport r = new Bench(opt, TrainSteps.named(trainStep), System.err, peerSettings).run();
     System.out.println(json ? r.toJson() : r.toTable());
     return 0;
   }
