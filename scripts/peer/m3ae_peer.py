@@ -14,6 +14,7 @@ Run with Debian's torch: /usr/bin/python3 scripts/peer/m3ae_peer.py --model conf
 """
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -22,7 +23,6 @@ import resource
 import struct
 import sys
 import time
-from dataclasses import dataclass
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -64,8 +64,8 @@ def parse_args(argv):
         p.error("--threads must be >= 1, got %d" % a.threads)
     if a.weights and a.fixture_weights is not None:
         p.error("--weights and --fixture-weights exclude each other")
-    if a.outputs and not a.inputs:
-        p.error("--outputs needs --inputs")
+    if (a.outputs or a.make_inputs is not None) and not a.inputs:
+        p.error("--outputs and --make-inputs need --inputs")
     return a
 
 
@@ -75,6 +75,7 @@ if ARGS is not None:
         os.environ[var] = str(ARGS.threads)
 
 try:
+    import numpy as np
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -101,7 +102,7 @@ class ConfigError(Exception):
     pass
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Blocks:
     width: int
     layers: int
@@ -114,7 +115,7 @@ class Blocks:
     attention_dropout: float
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Vision:
     image_size: int
     patch_size: int
@@ -134,7 +135,7 @@ class Vision:
         return self.channels * self.patch_size * self.patch_size
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Text:
     vocab_size: int
     max_positions: int
@@ -145,7 +146,7 @@ class Text:
     encoder: Blocks
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Fusion:
     width: int
     layers: int
@@ -158,7 +159,7 @@ class Fusion:
     modality_types: int
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Mim:
     layer: int
     mask_ratio: float
@@ -166,7 +167,7 @@ class Mim:
     decoder: Blocks
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Config:
     name: str
     vision: Vision
@@ -264,18 +265,13 @@ def load_config(path, image_size=0, text_len=0):
                  _get(mlm, "ln_eps", "mlm", s, float), _get(itm, "classes", "itm", s, int),
                  _get(init, "std", "init", s, float), _get(init, "seed", "init", s, int))
     if image_size > 0:
-        cfg = _replace(cfg, vision=_replace(vision, image_size=image_size))
+        cfg = dataclasses.replace(cfg, vision=dataclasses.replace(vision, image_size=image_size))
     if text_len > 0:
-        cfg = _replace(cfg, text=_replace(text, max_text_len=text_len))
+        cfg = dataclasses.replace(cfg, text=dataclasses.replace(text, max_text_len=text_len))
     if cfg.vision.image_size % cfg.vision.patch_size != 0:
         raise ConfigError("%s: vision.image_size %d is not a multiple of vision.patch_size %d"
                           % (s, cfg.vision.image_size, cfg.vision.patch_size))
     return cfg
-
-
-def _replace(obj, **kw):
-    import dataclasses
-    return dataclasses.replace(obj, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -821,12 +817,15 @@ def is_norm_gain(name):
     return name.endswith(".weight") and ("LayerNorm." in name or ".ln_" in name or "decoder_norm." in name)
 
 
-def random_init(model, seed, std):
+def random_init(model, seed, std, only=None):
     """N(0, std) for every matrix and embedding, LayerNorm 1/0, biases 0: the graph's random initialisation (the
-    values differ from the Java graph's, which draws from ND4J's generator; the bench hands its weights over)."""
+    values differ from the Java graph's, which draws from ND4J's generator; the bench hands its weights over).
+    `only`: a tuple of name prefixes to initialise, the rest untouched."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for n, p in model.named_parameters():
+            if only is not None and not n.startswith(only):
+                continue
             if is_norm_gain(n):
                 p.fill_(1.0)
             elif n.endswith(".bias") or n == "mlm_head.bias":
@@ -844,7 +843,6 @@ def fixture_weights(names_shapes, seed):
     FNV-1a64(name) XOR seed, as (z >>> 11) * 2^-53 in double; LayerNorm gains are 1 + 0.2 (u - 0.5), biases and
     LayerNorm shifts 0.1 (u - 0.5), everything else 0.08 (u - 0.5) (std ~0.023). Non-zero biases and non-unit gains,
     so a bias or gain that is not applied shows up. Deterministic, and cheap to write in any language."""
-    import numpy as np
     out = {}
     for name, shape in names_shapes:
         h = 0xCBF29CE484222325
@@ -904,7 +902,7 @@ def weighted_mean(x, w):
     return (x * w).sum() / w.sum().clamp(min=1.0)
 
 
-@dataclass
+@dataclasses.dataclass
 class TrainBatch:
     """The arrays TrainerStepFactory.synthetic makes for one pre-training step."""
     image: torch.Tensor
@@ -1148,7 +1146,7 @@ def build(cfg_path, args, weights=None, fixture_seed=None, seed=0):
     c = load_config(cfg_path, args.image_size, args.text_len)
     model = M3AE(c)
     if weights:
-        random_init(model, c.init_seed + seed, c.init_std)  # for the heads, when the file has none
+        random_init(model, c.init_seed + seed, c.init_std, only=HEADS)  # for when the file has no heads
         tensors, _ = read_safetensors(weights)
         absent = load_graph_weights(model, tensors, weights)
         del tensors
@@ -1256,7 +1254,7 @@ def time_training(model, c, a):
     distiller = None
     named = list(model.named_parameters())
     if a.teacher_model:
-        tc, teacher = build(a.teacher_model, a, seed=a.seed + 1)
+        _, teacher = build(a.teacher_model, a, seed=a.seed + 1)
         teacher.eval()
         distiller = Distiller(model, teacher, c.init_seed)
         named += distiller.named_parameters()
