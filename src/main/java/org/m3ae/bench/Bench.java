@@ -96,9 +96,14 @@ public final class Bench {
         BenchReport.Environment.currentLoad(), peerNote);
   }
 
-  /** The peer computes with as many threads as ND4J (its OpenMP master threads, what {@code --threads} sets). */
-  private static int peerThreads(BenchReport.Environment env) {
-    return env.ompThreads() > 0 ? env.ompThreads() : env.cpus();
+  /**
+   * The peer's torch threads: {@code --peer-threads}, or as many cores as the Java side may use (the larger of its op
+   * and BLAS threads); torch has one intra-op pool for both.
+   */
+  private int peerThreads(BenchReport.Environment env) {
+    if (peerSettings != null && peerSettings.threads() > 0) return peerSettings.threads();
+    int n = Math.max(env.ompThreads(), env.blasThreads());
+    return n > 0 ? n : env.cpus();
   }
 
   /**

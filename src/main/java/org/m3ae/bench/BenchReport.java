@@ -39,8 +39,8 @@ public record BenchReport(
 
   /** Where and under what load the run happened. */
   public record Environment(
-      String java, int cpus, String backend, String blas, int ompThreads, long maxHeap, long javacppMaxBytes,
-      long javacppMaxPhysicalBytes, String loadAverage) {
+      String java, int cpus, String backend, String blas, int ompThreads, int blasThreads, long maxHeap,
+      long javacppMaxBytes, long javacppMaxPhysicalBytes, String loadAverage) {
     static Environment capture() {
       String blas;
       try {
@@ -48,15 +48,17 @@ public record BenchReport(
       } catch (RuntimeException e) {
         blas = "unknown";
       }
-      int omp;
+      int omp, blasThreads;
       try {
-        omp = Nd4j.getEnvironment().maxMasterThreads();
+        omp = org.m3ae.train.ComputeThreads.opThreads();
+        blasThreads = org.m3ae.train.ComputeThreads.blasThreads();
       } catch (RuntimeException e) {
         omp = -1;
+        blasThreads = -1;
       }
       return new Environment(System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
-          Nd4j.getBackend().getClass().getSimpleName(), blas, omp, Runtime.getRuntime().maxMemory(), Pointer.maxBytes(),
-          Pointer.maxPhysicalBytes(), currentLoad());
+          Nd4j.getBackend().getClass().getSimpleName(), blas, omp, blasThreads, Runtime.getRuntime().maxMemory(),
+          Pointer.maxBytes(), Pointer.maxPhysicalBytes(), currentLoad());
     }
 
     static String currentLoad() {
@@ -120,8 +122,9 @@ public record BenchReport(
     StringBuilder sb = new StringBuilder();
     ModelResult ref = models.isEmpty() ? null : models.get(0);
     PaperRow refPaper = ref == null ? null : paperRow(ref.name());
-    sb.append(String.format(Locale.ROOT, "Table 5 on this machine (%d CPUs, %s, OMP %d; load %s → %s). Paper values in [ ].%n",
-        environment.cpus(), environment.blas(), environment.ompThreads(), environment.loadAverage(), loadAverageAfter));
+    sb.append(String.format(Locale.ROOT, "Table 5 on this machine (%d CPUs, %s, op threads %d, BLAS threads %s; load %s → %s). Paper values in [ ].%n",
+        environment.cpus(), environment.blas(), environment.ompThreads(),
+        environment.blasThreads() > 0 ? Integer.toString(environment.blasThreads()) : "?", environment.loadAverage(), loadAverageAfter));
     sb.append(String.format(Locale.ROOT, "%-15s %12s | %-32s | %-32s | %-30s%n", "model", "params",
         "training pairs/s (×) [paper]", "inference pairs/s (×) [paper]", "CPU ms/pair (×) [paper]"));
     for (ModelResult m : models) {

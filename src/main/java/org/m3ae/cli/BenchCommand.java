@@ -85,6 +85,10 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Keep the files handed to the peer (weights, inputs, its outputs) under DIR/<model> instead of deleting them.")
   Path peerDir;
 
+  @Option(names = "--peer-threads", defaultValue = "0",
+      description = "torch threads of the peer (default: as many cores as the Java side uses, the larger of --threads and --blas-threads).")
+  int peerThreads;
+
   @Override
   public Integer call() throws java.io.IOException {
     if (fromJson != null) {
@@ -95,7 +99,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (models == null || models.isEmpty()) throw new IllegalArgumentException("--models is required (or --from-json)");
     var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, true, !noLatency,
         !noTrain, !noGc, sgemmSize, profile);
-    Peer.Settings peerSettings = peer ? new Peer.Settings(python, peerScript, peerDir) : null;
+    Peer.Settings peerSettings = peer ? new Peer.Settings(python, peerScript, peerDir, peerThreads) : null;
     BenchReport r = new Bench(opt, TrainSteps.named(trainStep), System.err, peerSettings).run();
     System.out.println(json ? r.toJson() : r.toTable());
     return 0;

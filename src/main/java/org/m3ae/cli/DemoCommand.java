@@ -48,9 +48,6 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() {
     PrintStream o = System.out;
     long t0 = System.nanoTime();
-    // Tiny models run thousands of ops of a few kB each: a second OpenMP thread only adds synchronisation. On a
-    // loaded 2-core machine one thread made a tiny step 5× faster (docs/dl4j.md). --threads overrides this.
-    if (!Main.threadsGiven) Main.applyThreads(1);
     Path teacherCfgFile = Path.of("configs/runs/teacher-tiny.yaml");
     Path studentCfgFile = Path.of("configs/runs/distill-tiny.yaml");
     RunConfig tc = RunConfig.load(teacherCfgFile);

@@ -3,6 +3,8 @@ package org.m3ae.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import org.m3ae.train.ComputeThreads;
+import org.m3ae.train.CudaSupport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,25 +35,27 @@ public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  /** Whether the user chose a thread count (commands with a better default for tiny models respect it). */
-  static volatile boolean threadsGiven;
-
-  static void applyThreads(int n) {
-    org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxThreads(n);
-    org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxMasterThreads(n);
-    org.nd4j.linalg.factory.Nd4j.factory().blas().setMaxThreads(n);
-  }
-
   /**
-   * Caps ND4J's OpenMP and BLAS threads. SameDiff runs thousands of small ops per training step; on a busy machine
-   * two OpenMP threads spin-waiting on each other made a tiny model's step 5× slower than one thread (docs/dl4j.md).
+   * libnd4j's op threads (OpenMP): one by default. SameDiff runs thousands of small ops per step, and with two OpenMP
+   * threads every one of them forks and joins a team that waits for the other core whenever anything else runs there
+   * (docs/performance.md, "Threads").
    */
-  @CommandLine.Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT,
-      description = "ND4J compute threads (default: ND4J's choice, one per core).")
-  void setThreads(int n) {
-    threadsGiven = true;
-    if (n < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
-    applyThreads(n);
+  @CommandLine.Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
+      description = "libnd4j op threads: elementwise ops, reductions, softmax (OpenMP; default 1).")
+  Integer opThreads;
+
+  /** Matrix-product threads (OpenBLAS): one per core by default; the products are large enough to use them. */
+  @CommandLine.Option(names = "--blas-threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
+      description = "Matrix-product threads (OpenBLAS; default: one per core).")
+  Integer blasThreads;
+
+  /** Applies the thread counts once, before any command runs (not for --help or --version). */
+  private void applyThreads() {
+    int ops = opThreads == null ? 1 : opThreads;
+    int blas = blasThreads == null ? Runtime.getRuntime().availableProcessors() : blasThreads;
+    if (ops < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + ops);
+    if (blas < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--blas-threads must be >= 1, got " + blas);
+    ComputeThreads.apply(ops, blas);
   }
 
   @Override
@@ -65,7 +69,19 @@ public final class Main implements Runnable {
 
   /** The configured command line; tests call it to run subcommands in-process. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main());
+    Main main = new Main();
+    CommandLine cl = new CommandLine(main);
+    cl.setExecutionStrategy(parsed -> {
+      if (CommandLine.printHelpIfRequested(parsed)) return 0;
+      main.applyThreads();
+      try {
+        CudaSupport.check(); // a GPU this build has no kernels for: say so now, not inside a kernel
+      } catch (IllegalStateException e) {
+        parsed.commandSpec().commandLine().getErr().println("error: " + e.getMessage());
+        return 2;
+      }
+      return new CommandLine.RunLast().execute(parsed);
+    });
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           cmd.getErr().println("error: " + ex.getMessage());

@@ -34,7 +34,7 @@ class PeerTest {
   void peerFiguresAndDifferencesReachTheReport(@TempDir Path dir) throws Exception {
     ModelConfig c = ModelConfig.load(TINY);
     M3aeGraph g = M3aeModel.build(c, BuildOptions.defaults());
-    Peer peer = new Peer(new Peer.Settings(Path.of("/bin/sh"), dir.resolve("fake-peer.sh"), dir.resolve("kept")), s -> {});
+    Peer peer = new Peer(new Peer.Settings(Path.of("/bin/sh"), dir.resolve("fake-peer.sh"), dir.resolve("kept"), 0), s -> {});
     Peer.Handoff h = peer.handoff(g, g.pass(""), 2, 3);
 
     // The handoff: graph weights, the inputs, and the Java outputs of every compared tensor.
@@ -92,7 +92,7 @@ class PeerTest {
   @Test
   void withoutPythonTheBenchRunsAloneAndSaysHowToInstall() {
     var opt = new Bench.Options(List.of(TINY), 1, 1, 1, 0, 0, 0, 0, true, false, false, true, 64, false);
-    var settings = new Peer.Settings(Path.of("/nonexistent/python3"), Path.of("scripts/peer/m3ae_peer.py"), null);
+    var settings = new Peer.Settings(Path.of("/nonexistent/python3"), Path.of("scripts/peer/m3ae_peer.py"), null, 0);
     BenchReport r = new Bench(opt, TrainSteps.factory(), null, settings).run();
     assertNotNull(r.models().get(0).inference());
     assertNull(r.models().get(0).peer());

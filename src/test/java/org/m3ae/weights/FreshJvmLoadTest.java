@@ -19,6 +19,7 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.cli.Main;
+import org.m3ae.train.ComputeThreads;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
 import org.m3ae.model.RandomInputs;
@@ -47,6 +48,8 @@ class FreshJvmLoadTest {
       public class LoadAndRun {
         // args: model.sdz out.npy outputName placeholder=file.npy ...
         public static void main(String[] a) throws Exception {
+          String blas = System.getenv("BLAS_THREADS");
+          if (blas != null) Nd4j.factory().blas().setMaxThreads(Integer.parseInt(blas));
           SameDiff sd = SameDiff.load(new File(a[0]), false);
           Map<String, INDArray> in = new HashMap<>();
           for (int i = 3; i < a.length; i++) {
@@ -86,7 +89,16 @@ class FreshJvmLoadTest {
       Nd4j.writeAsNumpy(e.getValue(), f.toFile());
       cmd.add(e.getKey() + "=" + f);
     }
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile());
+    // Bit-identical only under the same thread counts (split reductions and products sum in another order): the
+    // child runs with this JVM's, the CLI's defaults that Main applied. libnd4j and libgomp read these at start;
+    // ND4J then sets OpenBLAS's count to its own, so the child sets that one through ND4J (BLAS_THREADS).
+    String ops = Integer.toString(ComputeThreads.opThreads());
+    pb.environment().put("SD_MAX_THREADS", ops);
+    pb.environment().put("SD_MASTER_THREADS", ops);
+    pb.environment().put("OMP_NUM_THREADS", ops);
+    pb.environment().put("BLAS_THREADS", Integer.toString(ComputeThreads.blasThreads()));
+    Process p = pb.start();
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child timed out");
     assertEquals(0, p.exitValue(), () -> read(dir.resolve("child.log")));
     return Nd4j.createFromNpyFile(dir.resolve("out.npy").toFile());
