@@ -11,7 +11,10 @@ import org.nd4j.autodiff.samediff.SDVariable;
 final class ClipBlock {
   private ClipBlock() {}
 
-  /** Returns the block output [B, T, D]; the post-softmax attention [B, h, T, T] is named {@code attnName}. */
+  /**
+   * Token rows [B·T, D] in, token rows out (see {@link Nn#rowsOf}); the post-softmax attention [B, h, T, T] is named
+   * {@code attnName}.
+   */
   static SDVariable forward(Nn nn, String prefix, SDVariable x, int tokens, ModelConfig.Blocks c, String attnName, String site) {
     Params p = nn.params();
     int d = c.width();
@@ -25,16 +28,16 @@ final class ClipBlock {
     var proj = p.linear(prefix + ".mlp.c_proj", c.mlpDim(), d);
 
     boolean pre = c.norm() == ModelConfig.NormPlacement.PRE;
-    SDVariable h = pre ? nn.layerNorm(x, ln1, 3) : x; // [B, T, D]
+    SDVariable h = pre ? nn.layerNorm(x, ln1, 2) : x; // [B·T, D]
     var att = nn.attention(
-        nn.linear(h, q, tokens), nn.linear(h, k, tokens), nn.linear(h, v, tokens), null,
+        nn.linear(h, q, 0), nn.linear(h, k, 0), nn.linear(h, v, 0), null,
         c.heads(), tokens, tokens, d, attnName, c.attentionDropout(), site + ".attn_probs");
-    SDVariable a = nn.dropout(nn.linear(att.context(), out, tokens), c.hiddenDropout(), site + ".attn_out", tokens, d);
-    x = pre ? x.add(a) : nn.layerNorm(x.add(a), ln1, 3);
+    SDVariable a = nn.dropoutRows(nn.linear(att.context(), out, 0), c.hiddenDropout(), site + ".attn_out", tokens, d);
+    x = pre ? x.add(a) : nn.layerNorm(x.add(a), ln1, 2);
 
-    h = pre ? nn.layerNorm(x, ln2, 3) : x;
-    SDVariable m = nn.activation(nn.linear(h, fc, tokens), c.activation()); // [B, T, mlp]
-    m = nn.dropout(nn.linear(m, proj, tokens), c.hiddenDropout(), site + ".mlp_out", tokens, d);
-    return pre ? x.add(m) : nn.layerNorm(x.add(m), ln2, 3);
+    h = pre ? nn.layerNorm(x, ln2, 2) : x;
+    SDVariable m = nn.activation(nn.linear(h, fc, 0), c.activation()); // [B·T, mlp]
+    m = nn.dropoutRows(nn.linear(m, proj, 0), c.hiddenDropout(), site + ".mlp_out", tokens, d);
+    return pre ? x.add(m) : nn.layerNorm(x.add(m), ln2, 2); // [B·T, D]
   }
 }

@@ -14,19 +14,22 @@ final class CoAttentionLayer {
 
   private CoAttentionLayer() {}
 
+  /** {@code x} [B, L, D] and {@code other} [B, Lother, D] in; the output comes back [B, L, D] (unnamed). */
   static Out forward(
       Nn nn, ModelConfig.Fusion c, String stream, String prefix, int j,
       SDVariable x, int len, SDVariable selfMask, SDVariable other, int otherLen, SDVariable otherMask) {
     String lp = prefix + j;
     String site = "fusion." + stream + "." + j;
+    int d = c.width();
+    SDVariable rows = nn.rowsOf(x, d); //             [B·L, D]
     var self = BertAttention.forward(
-        nn, lp + ".attention", x, len, x, len, selfMask, c.width(), c.heads(), c.lnEps(),
+        nn, lp + ".attention", rows, len, rows, len, selfMask, d, c.heads(), c.lnEps(),
         c.hiddenDropout(), c.attentionDropout(), Names.fusionSelfAttn(stream, j), site + ".self", false);
     var cross = BertAttention.forward(
-        nn, lp + ".crossattention", self.context(), len, other, otherLen, otherMask, c.width(), c.heads(), c.lnEps(),
+        nn, lp + ".crossattention", self.context(), len, nn.rowsOf(other, d), otherLen, otherMask, d, c.heads(), c.lnEps(),
         c.hiddenDropout(), c.attentionDropout(), Names.fusionCrossAttn(stream, j), site + ".cross", false);
     SDVariable h = BertAttention.feedForward(
-        nn, lp, cross.context(), len, c.width(), c.mlpDim(), c.activation(), c.lnEps(), c.hiddenDropout(), site, false);
-    return new Out(h, self.probs(), cross.probs());
+        nn, lp, cross.context(), len, d, c.mlpDim(), c.activation(), c.lnEps(), c.hiddenDropout(), site, false);
+    return new Out(nn.sd().reshape(h, -1, len, d), self.probs(), cross.probs()); // [B, L, D]
   }
 }

@@ -39,11 +39,12 @@ final class MimHead {
     SDVariable visible = sd.reshape(select.sum(1), -1, n, 1); //            [B, N, 1]
     SDVariable full = placed.add(visible.rsub(1.0).mul(maskToken)); //     [B, N, Dd]
     x = sd.concat(1, cls, full).add(pos); //                                [B, N+1, Dd]
+    SDVariable rows = nn.rowsOf(x, dd); //                                  [B·(N+1), Dd]
     for (int i = 0; i < dc.layers(); i++) {
-      x = ClipBlock.forward(nn, "mim_head.decoder.resblocks." + i, x, n + 1, dc, "mim.decoder.attn." + i, "mim." + i);
+      rows = ClipBlock.forward(nn, "mim_head.decoder.resblocks." + i, rows, n + 1, dc, "mim.decoder.attn." + i, "mim." + i);
     }
-    x = nn.layerNorm(x, norm, 3);
-    x = nn.linear(x, pred, n + 1); // [B, N+1, P·P·C]
+    rows = nn.linear(nn.layerNorm(rows, norm, 2), pred, 0); //             [B·(N+1), P·P·C]
+    x = sd.reshape(rows, -1, n + 1, c.vision().patchDim()); //              [B, N+1, P·P·C]
     return x.get(SDIndex.all(), SDIndex.interval(1, n + 1), SDIndex.all()); // [B, N, P·P·C]
   }
 

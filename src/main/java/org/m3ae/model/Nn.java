@@ -51,6 +51,24 @@ public final class Nn {
     return sd.identity(qualify(name), v);
   }
 
+  /**
+   * Token rows [B·T, D] as the public [B, T, D] tensor {@code name}: one reshape that carries the name. The blocks
+   * compute on token rows (see {@link #rowsOf}); the named tensors keep the [B, T, D] layout callers read.
+   */
+  public SDVariable nameTokens(SDVariable rows, String name, int tokens, int width) {
+    return sd.reshape(qualify(name), rows, -1, tokens, width); // [B, T, D]
+  }
+
+  /**
+   * A [B, T, D] tensor as token rows [B·T, D]. Blocks take rows so that their Linears are plain 2-D products: each
+   * Linear on [B, T, D] needs a reshape on either side (rank-3 × rank-2 {@code mmul} fails in M2.1), and every reshape
+   * is an op in the forward and two in the backward (reshape_bp's shape_of + reshape) — 29 % of a tiny model's
+   * training-step ops before this layout (docs/performance.md).
+   */
+  public SDVariable rowsOf(SDVariable x, int width) {
+    return sd.reshape(x, -1, width); // [B·T, D]
+  }
+
   /** x @ W + b over the last axis of a [B, T, in] (or [B, in]) tensor. {@code T} is static in every graph here. */
   public SDVariable linear(SDVariable x, Params.Linear l, int tokens) {
     SDVariable x2 = tokens > 0 ? sd.reshape(x, -1, l.in()) : x; // [B·T, in]
@@ -106,7 +124,11 @@ public final class Nn {
     return sd.reshape(rows(table, i, i + 1, rows), width);
   }
 
-  /** LayerNorm over the last axis from mean and biased variance, with the config's epsilon (1e-5 or 1e-12). */
+  /**
+   * LayerNorm over the last axis from mean and biased variance, with the config's epsilon (1e-5 or 1e-12). Not
+   * libnd4j's fused {@code layer_norm}: besides having no epsilon, it replaces NaN by 0 after standardising, so a
+   * row that has gone NaN comes out as the bias and a numeric blow-up no longer shows in the losses (docs/dl4j.md).
+   */
   public SDVariable layerNorm(SDVariable x, Params.Norm n, int rank) {
     int ax = rank - 1;
     SDVariable mu = x.mean(true, ax);
@@ -139,12 +161,13 @@ public final class Nn {
     return sd.reshape(mask.sub(1.0).mul(10000.0), -1, 1, 1, keys);
   }
 
-  /** Output of {@link #attention}: context [B, Lq, D] and post-softmax probabilities [B, h, Lq, Lk]. */
+  /** Output of {@link #attention}: context rows [B·Lq, D] and post-softmax probabilities [B, h, Lq, Lk]. */
   public record Attended(SDVariable context, SDVariable probs) {}
 
   /**
    * Scaled dot-product attention, by hand: softmax(Q·Kᵀ/√d + mask)·V per head. The probabilities are taken before
-   * attention dropout, as HF's {@code attention_probs} that distillation taps (SPEC §1.4, §6).
+   * attention dropout, as HF's {@code attention_probs} that distillation taps (SPEC §1.4, §6). {@code q} is [B·Lq, D]
+   * or [B, Lq, D], {@code k} and {@code v} [B·Lk, D] or [B, Lk, D]; the context comes back as rows [B·Lq, D].
    */
   public Attended attention(
       SDVariable q, SDVariable k, SDVariable v, SDVariable keyMask, int heads, int lq, int lk, int width,
@@ -157,10 +180,10 @@ public final class Nn {
     SDVariable vh = sd.reshape(v, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
     SDVariable scores = sd.mmul(qh, kh, false, true, false); // [B, h, Lq, Lk]
     if (keyMask != null) scores = scores.add(keyMask);
-    SDVariable probs = name(sd.nn.softmax(scores, -1), probsName); // [B, h, Lq, Lk]
+    SDVariable probs = sd.nn.softmax(qualify(probsName), scores, -1); // [B, h, Lq, Lk], named without an identity op
     SDVariable p = dropout(probs, attnDropout, site, heads, lq, lk);
     SDVariable ctx = sd.mmul(p, vh); // [B, h, Lq, dh]
-    return new Attended(sd.reshape(ctx.permute(0, 2, 1, 3), -1, lq, width), probs); // [B, Lq, D]
+    return new Attended(sd.reshape(ctx.permute(0, 2, 1, 3), -1, width), probs); // [B·Lq, D]
   }
 
   /**
@@ -169,12 +192,25 @@ public final class Nn {
    */
   public SDVariable dropout(SDVariable x, double rate, String site, long... dims) {
     if (!training || rate <= 0) return x;
+    return x.mul(dropoutMask(rate, site, dims));
+  }
+
+  /**
+   * {@link #dropout} of token rows [B·T, D]: the site's mask keeps its [B, T, D] shape (the same masks as for a
+   * [B, T, D] tensor, drawn in the same order) and is viewed as rows.
+   */
+  public SDVariable dropoutRows(SDVariable rows, double rate, String site, int tokens, int width) {
+    if (!training || rate <= 0) return rows;
+    return rows.mul(sd.reshape(dropoutMask(rate, site, tokens, width), -1, width));
+  }
+
+  private SDVariable dropoutMask(double rate, String site, long... dims) {
     long[] shape = new long[dims.length + 1];
     shape[0] = -1;
     System.arraycopy(dims, 0, shape, 1, dims.length);
     String ph = qualify("dropout/" + site);
     SDVariable m = sd.placeHolder(ph, dtype(), shape);
     dropout.add(new DropoutSites.Site(ph, shape, rate));
-    return x.mul(m);
+    return m;
   }
 }

@@ -50,15 +50,16 @@ final class TextEncoder {
     List<SDVariable> hidden = new ArrayList<>();
     List<SDVariable> attn = new ArrayList<>();
     hidden.add(x = nn.name(x, Names.textHidden(0)));
+    SDVariable rows = nn.rowsOf(x, d); // [B·Lt, D]: the layers run on token rows; each named hidden state is a view
     for (int i = 0; i < e.layers(); i++) {
       String lp = P + "encoder.layer." + i;
       var a = BertAttention.forward(
-          nn, lp + ".attention", x, len, x, len, keyMask, d, e.heads(), e.lnEps(),
+          nn, lp + ".attention", rows, len, rows, len, keyMask, d, e.heads(), e.lnEps(),
           e.hiddenDropout(), e.attentionDropout(), Names.textAttn(i), "text." + i + ".attention", pre);
       attn.add(a.probs());
-      x = BertAttention.feedForward(
+      rows = BertAttention.feedForward(
           nn, lp, a.context(), len, d, e.mlpDim(), e.activation(), e.lnEps(), e.hiddenDropout(), "text." + i, pre);
-      hidden.add(x = nn.name(x, Names.textHidden(i + 1)));
+      hidden.add(x = nn.nameTokens(rows, Names.textHidden(i + 1), len, d));
     }
     return new Out(hidden, attn, nn.name(x, Names.TEXT_OUT));
   }

@@ -59,13 +59,14 @@ final class VisionEncoder {
     List<SDVariable> hidden = new ArrayList<>();
     List<SDVariable> attn = new ArrayList<>();
     hidden.add(x = nn.name(x, Names.visionHidden(0)));
+    SDVariable rows = nn.rowsOf(x, d); // [B·Li, D]: the blocks run on token rows; each named hidden state is a view
     for (int i = 0; i < e.layers(); i++) {
       String bp = P + "transformer.resblocks." + i;
-      x = ClipBlock.forward(nn, bp, x, t, e, Names.visionAttn(i), "vision." + i);
+      rows = ClipBlock.forward(nn, bp, rows, t, e, Names.visionAttn(i), "vision." + i);
       attn.add(nn.sd().getVariable(nn.qualify(Names.visionAttn(i))));
-      hidden.add(x = nn.name(x, Names.visionHidden(i + 1)));
+      hidden.add(nn.nameTokens(rows, Names.visionHidden(i + 1), t, d));
     }
-    SDVariable out = nn.name(nn.layerNorm(x, lnPost, 3), Names.VISION_OUT);
+    SDVariable out = nn.nameTokens(nn.layerNorm(rows, lnPost, 2), Names.VISION_OUT, t, d);
     return new Out(hidden, attn, out, t);
   }
 }

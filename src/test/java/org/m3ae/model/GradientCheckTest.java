@@ -43,8 +43,8 @@ class GradientCheckTest {
     SameDiff sd = SameDiff.create();
     var cfg = MicroConfigs.clip(8, 1, 2);
     SDVariable x = sd.placeHolder("x", D, -1, 5, 8);
-    SDVariable y = ClipBlock.forward(nn(sd), "blk", x, 5, cfg, "attn", "s");
-    probe(sd, y, 1, 2, 5, 8).rename("loss");
+    SDVariable y = ClipBlock.forward(nn(sd), "blk", sd.reshape(x, -1, 8), 5, cfg, "attn", "s"); // token rows
+    probe(sd, sd.reshape(y, -1, 5, 8), 1, 2, 5, 8).rename("loss");
     report("CLIP pre-LN block", GradCheck.check(sd, Map.of("x", randn(2, 2, 5, 8)), "loss", 3, 3));
   }
 
@@ -54,10 +54,11 @@ class GradientCheckTest {
     Nn nn = nn(sd);
     SDVariable x = sd.placeHolder("x", D, -1, 5, 8);
     SDVariable mask = sd.placeHolder("mask", D, -1, 5);
-    var a = BertAttention.forward(nn, "layer.attention", x, 5, x, 5, nn.additiveKeyMask(mask, 5), 8, 2, 1e-12, 0, 0,
+    SDVariable rows = sd.reshape(x, -1, 8); // token rows [B·T, D]
+    var a = BertAttention.forward(nn, "layer.attention", rows, 5, rows, 5, nn.additiveKeyMask(mask, 5), 8, 2, 1e-12, 0, 0,
         "attn", "s", false);
     SDVariable y = BertAttention.feedForward(nn, "layer", a.context(), 5, 8, 16, ModelConfig.Activation.GELU, 1e-12, 0, "s", false);
-    probe(sd, y, 4, 2, 5, 8).rename("loss");
+    probe(sd, sd.reshape(y, -1, 5, 8), 4, 2, 5, 8).rename("loss");
     var feed = Map.of("x", randn(5, 2, 5, 8), "mask", Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}}));
     report("BERT post-LN layer", GradCheck.check(sd, feed, "loss", 3, 6));
   }
@@ -88,7 +89,8 @@ class GradientCheckTest {
     SameDiff sd = SameDiff.create();
     Nn nn = nn(sd);
     SDVariable x = sd.placeHolder("x", D, -1, 5, 8);
-    var a = BertAttention.forward(nn, "l", x, 5, x, 5, null, 8, 2, 1e-12, 0, 0, "attn", "s", false);
+    SDVariable rows = sd.reshape(x, -1, 8); // token rows [B·T, D]
+    var a = BertAttention.forward(nn, "l", rows, 5, rows, 5, null, 8, 2, 1e-12, 0, 0, "attn", "s", false);
     Losses.attentionKd(sd, a.probs(), sd.constant(randn(3, 2, 2, 5, 5).mul(0.05).add(0.2))).mul(100).rename("loss");
     sd.setLossVariables("loss");
     Map<String, INDArray> g = sd.calculateGradients(Map.of("x", randn(4, 2, 5, 8)), "l.self.query.weight", "l.self.key.weight");

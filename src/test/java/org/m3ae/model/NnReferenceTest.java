@@ -114,7 +114,7 @@ class NnReferenceTest {
           for (int t = 0; t < dh; t++) {
             double c = 0;
             for (int j = 0; j < lk; j++) c += Math.exp(s[j] - max) / z * v[bi][j][hi * dh + t];
-            assertEquals(c, ctx.getDouble(bi, i, hi * dh + t), 1e-12);
+            assertEquals(c, ctx.getDouble(bi * lq + i, hi * dh + t), 1e-12); // context rows [B·Lq, D]
           }
         }
       }
