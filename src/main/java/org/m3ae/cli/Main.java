@@ -44,15 +44,19 @@ public final class Main implements Runnable {
       description = "libnd4j op threads: elementwise ops, reductions, softmax (OpenMP; default 1).")
   Integer opThreads;
 
-  /** Matrix-product threads (OpenBLAS): one per core by default; the products are large enough to use them. */
+  /**
+   * Matrix-product threads (OpenBLAS): one by default, the fastest measured on the 2-core machines this project runs
+   * on. Two helped only batched full-size inference (Small at batch 2: 1246–1380 vs 1454–1566 ms) and cost batch-1
+   * latency and every tiny-model figure (docs/performance.md, "Threads"); a machine with more real cores may want more.
+   */
   @CommandLine.Option(names = "--blas-threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
-      description = "Matrix-product threads (OpenBLAS; default: one per core).")
+      description = "Matrix-product threads (OpenBLAS; default 1; more can help batched full-size inference).")
   Integer blasThreads;
 
   /** Applies the thread counts once, before any command runs (not for --help or --version). */
   private void applyThreads() {
     int ops = opThreads == null ? 1 : opThreads;
-    int blas = blasThreads == null ? Runtime.getRuntime().availableProcessors() : blasThreads;
+    int blas = blasThreads == null ? 1 : blasThreads;
     if (ops < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + ops);
     if (blas < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--blas-threads must be >= 1, got " + blas);
     ComputeThreads.apply(ops, blas);
