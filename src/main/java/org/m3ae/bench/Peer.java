@@ -45,8 +45,8 @@ public final class Peer {
    * @param python the interpreter ({@code /usr/bin/python3} by default)
    * @param script {@code scripts/peer/m3ae_peer.py}, relative to the working directory (the repository root)
    * @param keepDir keep the handed-over files here (null: a temporary directory, deleted after each model)
+   * @param threads torch threads; 0: as many as the Java side may use, the larger of its op and BLAS thread counts
    */
-  /** {@code threads} 0: as many as the Java side may use, the larger of its op and BLAS thread counts. */
   public record Settings(Path python, Path script, Path keepDir, int threads) {
     public static Settings defaults() {
       return new Settings(Path.of("/usr/bin/python3"), Path.of("scripts/peer/m3ae_peer.py"), null, 0);
