@@ -73,7 +73,8 @@ public final class Bench {
       Peer.Availability a = candidate.probe();
       if (a.ok()) {
         peer = candidate;
-        peerNote = a.description() + ", " + peerThreads(env) + " thread(s) as ND4J";
+        peerNote = a.description() + ", " + peerThreads(env) + " torch thread(s)"
+            + (peerSettings.threads() > 0 ? " (--peer-threads)" : " (as many as the Java side uses)");
       } else {
         peerNote = "not available, running without it: " + a.description();
       }

@@ -175,7 +175,7 @@ public final class Peer {
    * Runs the peer on a handoff: the timings the bench options ask for, then the comparison with the Java outputs.
    *
    * @param teacherYaml null for a pre-training step; else the peer times a distillation step from this teacher
-   * @param threads torch and BLAS threads, as ND4J's
+   * @param threads torch's threads (its one pool for products and elementwise ops)
    */
   public PeerResult run(Handoff h, Path modelYaml, Path teacherYaml, Bench.Options opt, boolean train, int threads) {
     List<String> cmd = new ArrayList<>(List.of(settings.python().toString(), settings.script().toString(),
