@@ -162,7 +162,7 @@ public final class PretrainGraph {
   }
 
   /**
-   * The objective split by pass: one graph each for MLM, MIM and ITM (+ KD), built like this graph's passes and
+   * The objective split by pass: one graph each for MLM, MIM and ITM (+ KD), those of them that weigh, built like this graph's passes and
    * holding the very same weight arrays, so an update of {@link #sd()}'s weights is an update of theirs. Differentiated
    * one after the other, their terms and gradients add up to those of {@code loss/total} here (PretrainGraphSplitTest).
    * A step then holds one pass's activations at a time, given that each call's arrays are released when it returns
@@ -173,7 +173,7 @@ public final class PretrainGraph {
   public synchronized List<GradientGraph> perPassGraphs() {
     if (perPass != null) return perPass;
     List<GradientGraph> out = new ArrayList<>();
-    for (String name : List.of(MLM, MIM, ITM)) {
+    for (String name : activePasses()) {
       M3aeGraph g = M3aeModel.sharingWeights(graph);
       Pass p = g.addPass(graph.pass(name).spec().withSparseText(sparseText));
       List<String> keys = addObjectives(g, name.equals(MLM) ? p : null, name.equals(MIM) ? p : null,
@@ -336,9 +336,37 @@ public final class PretrainGraph {
     return kdTargets;
   }
 
-  /** Metric keys of the loss terms this graph computes, in logging order. */
+  /**
+   * Metric keys of the loss terms a step computes, in logging order: those of the {@link #activePasses}, then the
+   * total.
+   */
   public List<String> lossKeys() {
-    return lossOrder;
+    List<String> passes = activePasses();
+    List<String> out = new ArrayList<>();
+    for (String k : lossOrder) {
+      String pass = switch (k) {
+        case "loss_mlm" -> MLM;
+        case "loss_mim" -> MIM;
+        case "loss_total" -> null;
+        default -> ITM; // loss_itm and the KD terms live on the ITM pass
+      };
+      if (pass == null || passes.contains(pass)) out.add(k);
+    }
+    return out;
+  }
+
+  /**
+   * The training passes whose terms carry weight. A pass weighted 0 adds nothing to the objective, so per-pass training
+   * does not run it: an ITM-only run costs one forward and backward per step, not three. The ITM pass also carries the
+   * KD terms, so it stays while any of itm, hid, attn weighs.
+   */
+  public List<String> activePasses() {
+    List<String> out = new ArrayList<>();
+    if (weights.get("mlm") != 0) out.add(MLM);
+    if (weights.get("mim") != 0) out.add(MIM);
+    if (weights.get("itm") != 0 || (teacherCfg != null && (weights.get("hid") != 0 || weights.get("attn") != 0))) out.add(ITM);
+    if (out.isEmpty()) throw new IllegalArgumentException("every objective weight is 0: nothing to train " + weights);
+    return out;
   }
 
   public List<String> lossVariables() {
@@ -440,7 +468,7 @@ public final class PretrainGraph {
         : graph.dropout().sample(b.size(), graph.dtype(), dropoutRng));
     if (sparseText && perPass != null) {
       List<SameDiff> sds = perPass.stream().map(GradientGraph::sd).toList();
-      VocabSelect.prepare(f, List.of(MLM, MIM, ITM), graph.sd().getArrForVarName(VocabSelect.TABLE), sds);
+      VocabSelect.prepare(f, activePasses(), graph.sd().getArrForVarName(VocabSelect.TABLE), sds);
       putSelectedPositions(f, b.get(BatchKeys.MLM_LABEL_IDS), b.get(BatchKeys.MLM_WEIGHTS));
     }
     return f;

@@ -1,6 +1,7 @@
 package org.m3ae.distill;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
@@ -58,6 +59,28 @@ class PretrainGraphSplitTest {
     assertSame(g, task.feed(batch, 0, 0));
   }
 
+  @Test
+  void aPassWeightedZeroIsNotRunAndLosesNothing() throws Exception {
+    ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
+    ModelConfig studentCfg = ModelConfigLoader.parse(STUDENT.getBytes(), "micro-student");
+    PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
+        Map.of("mlm", 0.0, "mim", 0.5, "itm", 0.0, "hid", 0.3, "attn", 7.0), true);
+    Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
+    DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, true);
+    // ITM weighs 0 but carries the KD terms, so it stays; MLM goes
+    assertEquals(List.of(PretrainGraph.MIM, PretrainGraph.ITM), g.activePasses());
+    assertEquals(2, task.gradientGraphs().size());
+    assertEquals(List.of("loss_mim", "loss_itm", "loss_hid", "loss_attn", "loss_total"), g.lossKeys());
+    for (GradientGraph p : task.gradientGraphs()) Trainer.buildGradientFunction(p.sd());
+    Trainer.buildGradientFunction(g.sd());
+    assertSame(g, task.feed(SyntheticBatch.first(studentCfg.vision().imageSize(), 11), 0, 0));
+
+    PretrainGraph none = new PretrainGraph(studentCfg, null, null,
+        Map.of("mlm", 0.0, "mim", 0.0, "itm", 0.0, "hid", 0.3, "attn", 7.0), true);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, none::perPassGraphs);
+    assertTrue(e.getMessage().contains("every objective weight is 0"), e.getMessage());
+  }
+
   private static void assertSame(PretrainGraph g, Map<String, INDArray> feed) {
     OutAndGrad joint = g.sd().calculateGradientsAndOutputs(GradientGraph.placeholdersOf(g.sd(), feed), g.lossVariables(),
         g.trainable());
@@ -76,7 +99,8 @@ class PretrainGraphSplitTest {
     }
     TreeSet<String> refVars = new TreeSet<>();
     joint.getGradients().forEach((n, a) -> {
-      if (a != null) refVars.add(n);
+      // a weight that only a zero-weighted term reads gets an exact 0 from the joint call and none per pass
+      if (a != null && (grads.containsKey(n) || a.amaxNumber().doubleValue() != 0)) refVars.add(n);
     });
     assertEquals(refVars, new TreeSet<>(grads.keySet()), "the same weights receive a gradient");
     assertTrue(refVars.stream().anyMatch(n -> n.startsWith("distill.")), "KD projections are trained");
