@@ -66,7 +66,7 @@ public final class DemoFinetune {
   /** Synthetic VQA at the tiny models' 64 px: lr 5e-4 as the tiny pre-training, heads ×10 and fusion ×5 (SPEC §5 ratios). */
   static TaskConfig config(String name, String model, int steps) {
     return new TaskConfig(name, "vqa", model, null,
-        new TaskConfig.Data(PIPELINE, null, 2, "skip", "train", null, 0.1, 0L, "test", null),
+        new TaskConfig.Data(PIPELINE, null, 2, "skip", "train", "val", null, null, "test", null),
         new TaskConfig.Train(100, 16, 1, 5e-4, Map.of("backbone", 1.0, "fusion", 5.0, "heads", 10.0), 0.01, null, 0.1, 1.0, 0L,
             true, steps, null, steps, false),
         new TaskConfig.Eval(64, null, null));

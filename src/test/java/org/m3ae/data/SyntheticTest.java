@@ -28,11 +28,34 @@ class SyntheticTest {
   }
 
   @Test
+  void threeDisjointSplitsSeventyTenTwenty(@TempDir Path dir) throws Exception {
+    SyntheticGenerator.generate(dir, 50, 3);
+    ObjectMapper om = new ObjectMapper();
+    Map<String, String> splitOf = new HashMap<>();
+    for (String split : new String[] {"train", "val", "test"}) {
+      for (String line : Files.readAllLines(dir.resolve("captions_" + split + ".jsonl"))) {
+        String image = om.readTree(line).get("image").asText();
+        assertEquals(null, splitOf.put(image, split), image + " in two splits");
+      }
+      for (JsonNode q : om.readTree(dir.resolve("vqa_" + split + ".json").toFile())) {
+        String image = q.get("image_name").asText().replace(".png", "");
+        assertEquals(split, splitOf.get(image), "question " + q.get("qid") + " follows its image's split");
+      }
+    }
+    assertEquals(50, splitOf.size());
+    // images 2, 12, 22, 32, 42 are validation; 4, 9, 14, … test
+    assertEquals(35, splitOf.values().stream().filter("train"::equals).count());
+    assertEquals(5, splitOf.values().stream().filter("val"::equals).count());
+    assertEquals("val", splitOf.get("syn_00012"));
+    assertEquals("test", splitOf.get("syn_00009"));
+  }
+
+  @Test
   void captionsAndAnswersAgreeWithThePixels(@TempDir Path dir) throws Exception {
     SyntheticGenerator.generate(dir, 40, 21);
     JsonNode scenes = new ObjectMapper().readTree(dir.resolve("scenes.json").toFile()).get("scenes");
     Map<String, String> captions = new HashMap<>();
-    for (String split : new String[] {"train", "test"})
+    for (String split : new String[] {"train", "val", "test"})
       for (String line : Files.readAllLines(dir.resolve("captions_" + split + ".jsonl"))) {
         JsonNode n = new ObjectMapper().readTree(line);
         captions.put(n.get("image").asText(), n.get("caption").asText());

@@ -34,9 +34,23 @@ class FinetuneEvaluateTest {
   static Path run;
   static String log;
 
+  /** The synthetic VQA pipeline without its val split, so that one is carved from train. */
+  static String pipelineWithoutVal() {
+    try {
+      Path p = dir.resolve("synthetic-vqa-noval.yaml");
+      String yaml = Files.readString(Path.of(DemoFinetune.PIPELINE));
+      String noVal = yaml.replace("  val: {files: [vqa_val.json]}\n", "");
+      assertTrue(noVal.length() < yaml.length(), "the pipeline's val split line moved");
+      Files.writeString(p, noVal);
+      return p.toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static TaskConfig config(int steps) {
     return new TaskConfig("vqa-test", "vqa", DemoFinetune.STUDENT_MODEL, "none",
-        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, "skip", "train", null, 0.1, 0L, "test", null),
+        new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null),
         new TaskConfig.Train(1, 16, 1, 5e-4, Map.of("heads", 10.0), 0.01, null, 0.1, 1.0, 0L, true, steps, null, null, false),
         new TaskConfig.Eval(128, null, null));
   }
@@ -75,7 +89,7 @@ class FinetuneEvaluateTest {
   void carvedValidationSplitIsDisjointFromTrainAndCoversIt() {
     ModelConfig m = ModelConfig.load(Path.of(DemoFinetune.STUDENT_MODEL));
     Set<String> original = new HashSet<>();
-    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(DemoFinetune.PIPELINE)), BadRecordPolicy.SKIP)) {
+    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(tc.data().pipeline())), BadRecordPolicy.SKIP)) {
       for (DataRecord r : d.rawRecords("train")) original.add(r.id());
     }
     try (TaskData td = TaskData.open(tc, m, dir.resolve("carve"))) {
@@ -119,7 +133,7 @@ class FinetuneEvaluateTest {
     assertEquals(n, m.get("n_closed").asInt() + m.get("n_open").asInt());
     double overall = (m.get("closed").asDouble() * m.get("n_closed").asInt() + m.get("open").asDouble() * m.get("n_open").asInt()) / n;
     assertEquals(overall, m.get("overall").asDouble(), 1e-9);
-    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(DemoFinetune.PIPELINE)), BadRecordPolicy.SKIP)) {
+    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(tc.data().pipeline())), BadRecordPolicy.SKIP)) {
       assertEquals(d.rawRecords("test").size(), n, "every test question is in the denominator");
     }
     assertEquals(n, Files.readAllLines(dir.resolve("eval/predictions.jsonl")).size());
@@ -132,7 +146,7 @@ class FinetuneEvaluateTest {
   @Test
   void predictorReturnsRankedAnswersWithProbabilities() throws Exception {
     Path image;
-    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(DemoFinetune.PIPELINE)), BadRecordPolicy.SKIP)) {
+    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(tc.data().pipeline())), BadRecordPolicy.SKIP)) {
       image = d.rawRecords("test").get(0).image();
     }
     try (Predictor p = Predictor.open(run.resolve("model.sdz"))) {

@@ -16,7 +16,7 @@ public final class SyntheticDataset {
   public static final String EMBEDDED_ROOT = "embedded:synthetic";
   public static final int DEFAULT_N = 400;
   public static final long DEFAULT_SEED = 1234L;
-  private static final int FORMAT_VERSION = 1;
+  private static final int FORMAT_VERSION = 2; // 2: a validation split
 
   private SyntheticDataset() {}
 

@@ -17,10 +17,11 @@ import javax.imageio.ImageIO;
 
 /**
  * Writes the synthetic dataset ({@code data synth}): {@code images/syn_NNNNN.png} (grayscale),
- * {@code captions_{train,test}.jsonl} (MedPix-like: image, caption), {@code vqa_{train,test}.json}
+ * {@code captions_{train,val,test}.jsonl} (MedPix-like: image, caption), {@code vqa_{train,val,test}.json}
  * (VQA-RAD-like: qid, image_name, question, answer, answer_type), {@code scenes.json} (the ground
  * truth of every image) and {@code tokenizer.json}. Image {@code i} depends only on (seed, i), so a
- * larger {@code n} extends a smaller one; every fifth image goes to test.
+ * larger {@code n} extends a smaller one. Every fifth image goes to test and every tenth (a different one) to
+ * validation, so settings can be chosen on validation and the test split touched once.
  */
 public final class SyntheticGenerator {
 
@@ -33,6 +34,17 @@ public final class SyntheticGenerator {
   public static boolean isTest(int i) {
     return i % 5 == 4;
   }
+
+  public static boolean isVal(int i) {
+    return i % 10 == 2;
+  }
+
+  /** The split image {@code i} belongs to. */
+  public static String split(int i) {
+    return isTest(i) ? "test" : isVal(i) ? "val" : "train";
+  }
+
+  static final List<String> SPLITS = List.of("train", "val", "test");
 
   static SplittableRandom rng(long seed, int i, int stream) {
     return new SplittableRandom(new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i).nextLong() ^ (stream * 0xBF58476D1CE4E5B9L));
@@ -47,20 +59,22 @@ public final class SyntheticGenerator {
     Files.createDirectories(out.resolve("images"));
     ObjectMapper om = new ObjectMapper();
     Map<String, List<Map<String, Object>>> vqa = new LinkedHashMap<>();
-    vqa.put("train", new ArrayList<>());
-    vqa.put("test", new ArrayList<>());
+    Map<String, BufferedWriter> captions = new LinkedHashMap<>();
+    for (String split : SPLITS) vqa.put(split, new ArrayList<>());
     List<Map<String, Object>> scenes = new ArrayList<>();
     int qid = 0;
-    try (BufferedWriter tr = Files.newBufferedWriter(out.resolve("captions_train.jsonl"), StandardCharsets.UTF_8);
-        BufferedWriter te = Files.newBufferedWriter(out.resolve("captions_test.jsonl"), StandardCharsets.UTF_8)) {
+    try {
+      for (String split : SPLITS) {
+        captions.put(split, Files.newBufferedWriter(out.resolve("captions_" + split + ".jsonl"), StandardCharsets.UTF_8));
+      }
       for (int i = 0; i < n; i++) {
         SyntheticScene s = scene(seed, i);
         String name = imageName(i);
         BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_BYTE_GRAY);
         img.getRaster().setDataElements(0, 0, s.width(), s.height(), s.render(rng(seed, i, 2)));
         ImageIO.write(img, "png", out.resolve("images").resolve(name + ".png").toFile());
-        String split = isTest(i) ? "test" : "train";
-        (isTest(i) ? te : tr).write(om.writeValueAsString(Map.of("image", name, "caption", s.caption())) + "\n");
+        String split = split(i);
+        captions.get(split).write(om.writeValueAsString(Map.of("image", name, "caption", s.caption())) + "\n");
         for (SyntheticScene.Question q : s.questions(rng(seed, i, 3))) {
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("qid", qid++);
@@ -76,10 +90,11 @@ public final class SyntheticGenerator {
         sm.put("scene", s);
         scenes.add(sm);
       }
+    } finally {
+      for (BufferedWriter b : captions.values()) b.close();
     }
     var w = om.writer().with(SerializationFeature.INDENT_OUTPUT);
-    w.writeValue(out.resolve("vqa_train.json").toFile(), vqa.get("train"));
-    w.writeValue(out.resolve("vqa_test.json").toFile(), vqa.get("test"));
+    for (String split : SPLITS) w.writeValue(out.resolve("vqa_" + split + ".json").toFile(), vqa.get(split));
     w.writeValue(out.resolve("scenes.json").toFile(), Map.of("n", n, "seed", seed, "scenes", scenes));
     Files.writeString(out.resolve("tokenizer.json"), SyntheticTokenizerJson.build());
   }
