@@ -14,7 +14,8 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "The task run config the model was fine-tuned with.")
   Path config;
 
-  @Option(names = "--checkpoint", required = true, description = "Fine-tuned weights (model.safetensors of a finetune run) or its run directory.")
+  @Option(names = "--checkpoint", required = true, description = "Fine-tuned weights (model.safetensors of a finetune run) or the run "
+      + "directory; a torch.save file (.ckpt/.pt/.pth/.bin) is read like safetensors.")
   Path checkpoint;
 
   @Option(names = "--split", defaultValue = "test", description = "Split to score (default ${DEFAULT-VALUE}).")

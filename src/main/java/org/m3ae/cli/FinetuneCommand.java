@@ -20,8 +20,9 @@ public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "Task run config (configs/runs/vqa-*.yaml, finetune-*.yaml, retrieval-*.yaml).")
   Path config;
 
-  @Option(names = "--init", description = "Pre-trained weights (model.safetensors or .sdz of a pretrain run); overrides 'init' "
-      + "of the config. 'none' fine-tunes from random initialisation.")
+  @Option(names = "--init", description = "Pre-trained weights: model.safetensors of a pretrain run, or a checkpoint such as "
+      + "the official m3ae.ckpt (.ckpt/.pt/.pth/.bin, read directly); the position grid is resized to the task's image "
+      + "size. Overrides 'init' of the config; 'none' fine-tunes from random initialisation.")
   String init;
 
   @Option(names = "--out", description = "Run directory (default runs/<name from the config>).")

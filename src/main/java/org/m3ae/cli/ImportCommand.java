@@ -7,7 +7,7 @@ import org.m3ae.weights.WeightImport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code import}: pretrained weights (safetensors or ONNX) into a model's graph, saved as .sdz. */
+/** {@code import}: pretrained weights (a torch.save checkpoint, safetensors or ONNX) into a model's graph, saved. */
 @Command(name = "import", mixinStandardHelpOptions = true,
     description = "Build a model graph, load a checkpoint into it (official M3AE keys or a BERT-family text "
         + "encoder), report loaded/missing/unused like PyTorch strict=False, and save the graph with its weights.")
@@ -15,10 +15,12 @@ public final class ImportCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "Model config YAML (configs/models/*.yaml).")
   Path config;
 
-  @Option(names = "--weights", required = true, description = ".safetensors (e.g. from scripts/convert_m3ae_ckpt.py) or .onnx")
+  @Option(names = "--weights", required = true, description = "A torch.save checkpoint (.ckpt/.pt/.pth/.bin, e.g. the "
+      + "official m3ae.ckpt, read directly), .safetensors or .onnx.")
   Path weights;
 
-  @Option(names = "--out", required = true, description = "Graph with weights to write (.sdz).")
+  @Option(names = "--out", required = true, description = "Graph with weights to write (.sdz; .safetensors for graphs above ~1 GiB, "
+      + "such as the full teacher).")
   Path out;
 
   @Option(names = "--verbose", description = "List every loaded variable with its source key and transform.")

@@ -8,9 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.ModelConfig;
-import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.LayerMapping;
-import org.m3ae.weights.SafetensorsReader;
 import org.m3ae.weights.SameDiffSource;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.StudentInit;
@@ -25,8 +23,14 @@ import picocli.CommandLine.Option;
         + "encoder layers by a uniform layer mapping (default EfficientVLM, last layer of each block). Prints the "
         + "mapping it used.")
 public final class InitStudentCommand implements Callable<Integer> {
-  @Option(names = "--teacher", required = true, description = "Teacher graph (.sdz from `import`).")
+  @Option(names = "--teacher", required = true, description = "Teacher: a graph from `import` (.sdz or graph-layout "
+      + ".safetensors), or a checkpoint such as the official m3ae.ckpt (.ckpt/.pt/.pth/.bin/.safetensors), which is "
+      + "imported into --teacher-config first.")
   Path teacher;
+
+  @Option(names = "--teacher-config", defaultValue = "configs/models/teacher-m3ae.yaml",
+      description = "Teacher model config, read only when --teacher is a checkpoint rather than a graph (default ${DEFAULT-VALUE}).")
+  Path teacherConfig;
 
   @Option(names = "--config", required = true, description = "Student model config YAML.")
   Path config;
@@ -45,24 +49,18 @@ public final class InitStudentCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "List every copied variable.")
   boolean verbose;
 
-  /** A teacher .sdz, or the graph-layout .safetensors `import` writes for graphs above ~1 GiB. */
-  static TensorSource openTeacher(Path p) {
-    if (p.getFileName().toString().endsWith(".safetensors")) {
-      SafetensorsReader r = SafetensorsReader.open(p);
-      if (!GraphWeights.LAYOUT_GRAPH.equals(r.metadata().get(GraphWeights.LAYOUT_KEY))) {
-        r.close();
-        throw new IllegalArgumentException(p + ": not a graph-layout weights file written by `import`; "
-            + "import the checkpoint into the teacher config first");
-      }
-      return r;
+  /** A teacher .sdz; any other weights file through {@link WeightImport#graphLayoutSource}. */
+  static TensorSource openTeacher(Path p, Path teacherConfig) {
+    if (p.getFileName().toString().endsWith(".sdz")) {
+      return new SameDiffSource(SameDiff.load(p.toFile(), false), p.toString());
     }
-    return new SameDiffSource(SameDiff.load(p.toFile(), false), p.toString());
+    return WeightImport.graphLayoutSource(p, () -> ModelConfig.load(teacherConfig), System.out);
   }
 
   @Override
   public Integer call() {
     long t0 = System.nanoTime();
-    TensorSource t = openTeacher(teacher);
+    TensorSource t = openTeacher(teacher, teacherConfig);
     ModelConfig cfg = ModelConfig.load(config);
     Map<StudentInit.Stack, Integer> tl = StudentInit.layers(t);
     Map<StudentInit.Stack, int[]> overrides = new EnumMap<>(StudentInit.Stack.class);

@@ -43,6 +43,7 @@ import org.m3ae.weights.LoadReport;
 import org.m3ae.weights.StudentInit;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.TensorSources;
+import org.m3ae.weights.WeightImport;
 import org.m3ae.weights.WeightLoader;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -106,7 +107,7 @@ public final class PretrainRun {
           lastCkpt = dir.toString();
           out.printf("resumed from %s at step %d (epoch %d, batch %d)%n", dir, start, st.epoch(), st.batchIndex());
         } else if ("teacher".equals(rc.studentInit())) {
-          initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), out);
+          initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), teacherCfg, out);
         }
         writeRunJson(runDir, rc, configFile, model);
 
@@ -197,8 +198,9 @@ public final class PretrainRun {
     return StudentInit.mapping(teacherLayers, student, LayerMapping.LAST_OF_BLOCK, Map.of());
   }
 
-  static void initFromTeacher(M3aeGraph student, Path teacherWeights, PrintStream out) {
-    try (TensorSource src = TensorSources.open(teacherWeights)) {
+  /** {@code teacherWeights} in graph layout, or any checkpoint of {@code teacherCfg} (imported first). */
+  static void initFromTeacher(M3aeGraph student, Path teacherWeights, ModelConfig teacherCfg, PrintStream out) {
+    try (TensorSource src = WeightImport.graphLayoutSource(teacherWeights, () -> teacherCfg, out)) {
       var layers = StudentInit.layers(src);
       var mapping = studentInitMapping(layers, student.config());
       var r = StudentInit.run(src, student, mapping);

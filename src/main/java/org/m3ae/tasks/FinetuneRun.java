@@ -22,7 +22,6 @@ import org.m3ae.train.ProgressListener;
 import org.m3ae.train.StepMetrics;
 import org.m3ae.train.Trainer;
 import org.m3ae.train.TrainingListener;
-import org.m3ae.weights.GraphKeyMap;
 import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.LoadReport;
 import org.m3ae.weights.TensorSource;
@@ -184,11 +183,15 @@ public final class FinetuneRun {
     };
   }
 
-  /** Backbone from a pre-training checkpoint; heads of this task start fresh (irtr_head from the ITM match row). */
+  /**
+   * Backbone from a pre-training checkpoint; heads of this task start fresh (irtr_head from the ITM match row). The
+   * file is a run's graph-layout weights or a checkpoint under the official M3AE names (the .ckpt itself): the key map
+   * follows the file, as in {@code import}.
+   */
   static LoadReport loadPretrained(TaskGraph g, Path file, PrintStream out) {
     if (!Files.isRegularFile(file)) throw new IllegalArgumentException("init checkpoint not found: " + file);
     try (TensorSource src = TensorSources.open(file)) {
-      LoadReport r = WeightLoader.load(g.sd(), src, new GraphKeyMap());
+      LoadReport r = WeightLoader.load(g.sd(), src, TensorSources.keyMapFor(src));
       List<String> missing = new ArrayList<>();
       for (String k : r.missing().keySet()) if (!isTaskHead(k)) missing.add(k);
       if (!missing.isEmpty()) {
@@ -210,10 +213,10 @@ public final class FinetuneRun {
     return name.startsWith("vqa_head.") || name.startsWith("cls_head.") || name.startsWith("irtr_head.");
   }
 
-  /** All weights of a fine-tuned model (backbone and head) into a graph with the same variables. */
+  /** All weights of a fine-tuned model (backbone and head) into a graph with the same variables; key map as above. */
   public static void loadInto(SameDiff sd, Path file) {
     try (TensorSource src = TensorSources.open(file)) {
-      LoadReport r = WeightLoader.load(sd, src, new GraphKeyMap());
+      LoadReport r = WeightLoader.load(sd, src, TensorSources.keyMapFor(src));
       if (!r.missing().isEmpty()) {
         String k = r.missing().keySet().iterator().next();
         throw new IllegalArgumentException(file + ": lacks " + r.missing().size() + " variables of the task graph, e.g. '" + k

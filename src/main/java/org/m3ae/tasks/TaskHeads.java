@@ -58,7 +58,8 @@ public final class TaskHeads {
 
   /**
    * SPEC §2.5: irtr_head starts as the ITM head's "match" logit. PyTorch keeps itm_head.fc.weight as [2, in] and M3AE
-   * copies row 1; our layout is [in, 2], so that is column 1, and bias[1].
+   * copies row 1; our layout is [in, 2], so that is column 1, and bias[1]. Both layouts are read (a run's graph-layout
+   * weights, or the official checkpoint itself); the shape tells which.
    *
    * @return false when the checkpoint has no ITM head (the head keeps its random initialisation)
    */
@@ -67,15 +68,16 @@ public final class TaskHeads {
     if (!src.contains(wKey) || !src.contains(bKey)) return false;
     long[] s = src.shape(wKey);
     long in = h.w().getArr().size(0);
-    if (s.length != 2 || s[0] != in || s[1] < 2) {
+    boolean graphLayout = s.length == 2 && s[0] == in && s[1] >= 2;
+    boolean torchLayout = s.length == 2 && s[1] == in && s[0] >= 2;
+    if (!graphLayout && !torchLayout) {
       throw new IllegalArgumentException(src.origin() + ": key '" + wKey + "' has shape " + java.util.Arrays.toString(s)
-          + ", expected [" + in + ", 2] (graph layout [in, out])");
+          + ", expected [" + in + ", 2] (graph layout [in, out]) or [2, " + in + "] (PyTorch layout [out, in])");
     }
     float[] w = src.readFloats(wKey);
     float[] b = src.readFloats(bKey);
-    int cols = (int) s[1];
     INDArray wi = h.w().getArr();
-    for (int i = 0; i < in; i++) wi.putScalar(i, 0, w[i * cols + 1]);
+    for (int i = 0; i < in; i++) wi.putScalar(i, 0, graphLayout ? w[i * (int) s[1] + 1] : w[(int) in + i]);
     h.b().getArr().putScalar(0, b[1]);
     return true;
   }

@@ -4,7 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** Opens a weights file by its extension: {@code .safetensors} or {@code .onnx}. */
+/**
+ * Opens a weights file by its extension: {@code .safetensors}, {@code .onnx}, or a {@code torch.save}
+ * file ({@code .ckpt}, {@code .pt}, {@code .pth}, {@code .bin}).
+ */
 public final class TensorSources {
   private TensorSources() {}
 
@@ -14,10 +17,10 @@ public final class TensorSources {
     if (n.endsWith(".safetensors")) return SafetensorsReader.open(file);
     if (n.endsWith(".onnx")) return OnnxInitializers.open(file);
     if (n.endsWith(".ckpt") || n.endsWith(".pt") || n.endsWith(".pth") || n.endsWith(".bin")) {
-      throw new WeightsException(file + ": PyTorch pickles are not read directly; convert with "
-          + "scripts/convert_m3ae_ckpt.py to .safetensors first (docs/weights.md)");
+      return TorchCheckpointReader.open(file);
     }
-    throw new WeightsException(file + ": unknown weights format (expected .safetensors or .onnx)");
+    throw new WeightsException(file + ": unknown weights format (expected .safetensors, .onnx, or a "
+        + "torch.save file: .ckpt, .pt, .pth, .bin)");
   }
 
   /**

@@ -3,6 +3,7 @@ package org.m3ae.weights;
 import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
@@ -45,6 +46,36 @@ public final class WeightImport {
           + "`import --config <same yaml> --weights <name>.safetensors`)");
     }
     g.sd().save(new File(out.toString()), false);
+  }
+
+  /**
+   * Any weights file as a source in graph layout, which {@link StudentInit} reads: a graph-layout
+   * file as it is; anything else (the official M3AE .ckpt, converted safetensors) imported into
+   * the graph of {@code config} (asked for only then) first, which must then lack nothing.
+   */
+  public static TensorSource graphLayoutSource(Path weights, Supplier<ModelConfig> config, PrintStream log) {
+    TensorSource src = TensorSources.open(weights);
+    KeyMap map = TensorSources.keyMapFor(src);
+    if (map instanceof GraphKeyMap) return src;
+    ModelConfig cfg;
+    try {
+      cfg = config.get();
+    } catch (RuntimeException e) {
+      src.close();
+      throw e;
+    }
+    M3aeGraph g = withPretrainingHeads(cfg);
+    LoadReport r;
+    try (src) {
+      r = WeightLoader.load(g.sd(), src, map);
+    }
+    if (!r.missing().isEmpty()) {
+      String k = r.missing().keySet().iterator().next();
+      throw new WeightsException(weights + ": lacks " + r.missing().size() + " variables of " + cfg.name() + ", e.g. '"
+          + k + "' (" + r.missing().get(k) + "): is it a checkpoint of this model config?");
+    }
+    if (log != null) log.println("imported " + weights + " into " + cfg.name() + ": " + r.summary());
+    return new SameDiffSource(g.sd(), weights.toString());
   }
 
   public static Result run(ModelConfig cfg, Path weights, Path out, PrintStream log) {
