@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       UiCommand.class,
       FinetuneCommand.class,
       EvaluateCommand.class,
+      EvaluateItmCommand.class,
       PredictCommand.class,
       VisualizeCommand.class,
       BenchCommand.class,

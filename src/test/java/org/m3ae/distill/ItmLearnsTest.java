@@ -63,6 +63,17 @@ class ItmLearnsTest {
       assertTrue(val.loss() < 0.62, got);
       assertTrue(val.accuracy() > 0.62, got);
       System.out.println(got);
+
+      // the command a user runs prints the same figures
+      java.io.StringWriter out = new java.io.StringWriter();
+      picocli.CommandLine cl = org.m3ae.cli.Main.commandLine();
+      cl.setOut(new java.io.PrintWriter(out, true));
+      int code = cl.execute("evaluate-itm", "--config", cfg.toString(), "--checkpoint", r.runDir().toString(),
+          "--split", "val", "--batch-size", "16");
+      assertTrue(code == 0, out.toString());
+      String want = String.format(java.util.Locale.ROOT, "ITM accuracy %.1f %% over %d pairs, loss %.4f",
+          100 * val.accuracy(), val.pairs(), val.loss());
+      assertTrue(out.toString().contains(want), out + " lacks " + want);
     }
   }
 }
