@@ -84,6 +84,33 @@ class RobertaIdsGuardTest {
     assertTrue(e.getMessage().contains(renumberedFile.toString()), e.getMessage());
   }
 
+  /** Every shipped pipeline for M3AE's text encoder reads roberta-base's vocabulary, and every run over one fits it. */
+  @Test
+  void shippedRobertaPipelinesAndRunConfigsUseRobertaBase() throws Exception {
+    for (String name : new String[] {"medpix", "vqa-rad", "roco", "slake", "vqa-med-2019", "melinda"}) {
+      var pc = org.m3ae.data.config.PipelineLoader.load(Path.of("data-pipelines/" + name + ".yaml"));
+      try (TextTokenizer t = TextTokenizer.load(pc.tokenizer())) {
+        assertTrue(org.m3ae.data.text.RobertaBaseVocabulary.matches(t), name + ": " + pc.tokenizer().file());
+      }
+    }
+    ObjectMapper yaml = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+    int runs = 0;
+    try (var files = Files.list(Path.of("configs/runs"))) {
+      for (Path f : files.sorted().toList()) {
+        var root = yaml.readTree(f.toFile());
+        String pipeline = root.path("data").path("pipeline").asText();
+        if (pipeline.contains("synthetic")) continue;
+        var pc = org.m3ae.data.config.PipelineLoader.load(Path.of(pipeline));
+        ModelConfig m = ModelConfig.load(Path.of(root.get("model").asText()));
+        try (TextTokenizer t = TextTokenizer.load(pc.tokenizer())) {
+          RobertaIdsGuard.checkModel(t, m.text(), pipeline, f.toString());
+        }
+        runs++;
+      }
+    }
+    assertTrue(runs >= 8, runs + " run configs over RoBERTa pipelines");
+  }
+
   @Test
   void robertaVocabularyNeedsA50265RowTextConfig() {
     ModelConfig.Text micro = MicroConfigs.micro().text();
