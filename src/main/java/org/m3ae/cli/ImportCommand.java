@@ -12,8 +12,19 @@ import picocli.CommandLine.Option;
     description = "Build a model graph, load a checkpoint into it (official M3AE keys or a BERT-family text "
         + "encoder), report loaded/missing/unused like PyTorch strict=False, and save the graph with its weights.")
 public final class ImportCommand implements Callable<Integer> {
-  @Option(names = "--config", required = true, description = "Model config YAML (configs/models/*.yaml).")
+  @Option(names = "--config", description = "Model config YAML (configs/models/*.yaml); required for M3AE checkpoints. "
+      + "Default for a BERT-family file: its text encoder inferred from the file, around --base-config.")
   Path config;
+
+  @Option(names = "--base-config", defaultValue = InferredConfig.DEFAULT_BASE,
+      description = "Without --config: vision, fusion and heads around the inferred text encoder (default ${DEFAULT-VALUE}).")
+  Path baseConfig;
+
+  @Option(names = "--heads", description = "Attention heads, when neither a config.json nor the ONNX graph tells them.")
+  Integer heads;
+
+  @Option(names = "--ln-eps", description = "LayerNorm epsilon, when neither a config.json nor the ONNX graph tells it.")
+  Double lnEps;
 
   @Option(names = "--weights", required = true, description = "A torch.save checkpoint (.ckpt/.pt/.pth/.bin, e.g. the "
       + "official m3ae.ckpt, read directly), .safetensors or .onnx.")
@@ -28,7 +39,7 @@ public final class ImportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelConfig cfg = ModelConfig.load(config);
+    ModelConfig cfg = InferredConfig.resolve(config, weights, baseConfig, heads, lnEps, System.out);
     WeightImport.Result r = WeightImport.run(cfg, weights, out, null);
     r.report().print(System.out, verbose);
     System.out.printf("build_ms=%d load_ms=%d save_ms=%d peak_rss_mb=%s%n", r.buildMs(), r.loadMs(), r.saveMs(),

@@ -21,9 +21,19 @@ public final class VerifyOnnxCommand implements Callable<Integer> {
   @Option(names = "--tokenizer", required = true, description = "Its Hugging Face tokenizer.json.")
   Path tokenizer;
 
-  @Option(names = "--config", defaultValue = "configs/models/minilm-l6-text.yaml",
-      description = "Text-encoder config matching the model (default ${DEFAULT-VALUE}).")
+  @Option(names = "--config", description = "Model config whose text encoder matches the file; default: inferred from the "
+      + "file (tensor shapes; heads and LayerNorm epsilon from a config.json beside it, else from the ONNX graph).")
   Path config;
+
+  @Option(names = "--base-config", defaultValue = InferredConfig.DEFAULT_BASE,
+      description = "Without --config: vision, fusion and heads around the inferred text encoder (default ${DEFAULT-VALUE}).")
+  Path baseConfig;
+
+  @Option(names = "--heads", description = "Attention heads, when neither a config.json nor the graph tells them.")
+  Integer heads;
+
+  @Option(names = "--ln-eps", description = "LayerNorm epsilon, when neither a config.json nor the graph tells it.")
+  Double lnEps;
 
   @Option(names = "--text", description = "Input text (repeatable; several texts form one padded batch).")
   List<String> texts;
@@ -33,7 +43,7 @@ public final class VerifyOnnxCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelConfig cfg = ModelConfig.load(config);
+    ModelConfig cfg = InferredConfig.resolve(config, onnx, baseConfig, heads, lnEps, System.out);
     List<String> in = texts == null || texts.isEmpty() ? OnnxParity.DEFAULT_TEXTS : texts;
     TokenizedBatch batch = TokenizedBatch.of(tokenizer, in, cfg.text().padTokenId(), cfg.text().maxPositions());
     OnnxParity.Result r = OnnxParity.run(onnx, batch, cfg);

@@ -40,6 +40,7 @@ import org.m3ae.weights.GraphKeyMap;
 import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.LayerMapping;
 import org.m3ae.weights.LoadReport;
+import org.m3ae.weights.RobertaIdsGuard;
 import org.m3ae.weights.StudentInit;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.TensorSources;
@@ -85,9 +86,11 @@ public final class PretrainRun {
     Map<String, Double> weights = new LinkedHashMap<>();
     for (String term : List.of("mlm", "mim", "itm", "hid", "attn")) weights.put(term, rc.weight(term));
     PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().dropoutOr());
-    Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights())) : null;
 
     try (DataPipeline data = openData(rc, model)) {
+      // before the (long) teacher load: its embeddings must be indexed by the data's ids
+      if (needTeacher) RobertaIdsGuard.checkWeights(Path.of(rc.teacher().weights()), data.tokenizer());
+      Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights())) : null;
       BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize());
       long seed = rc.train().seedOr();
       try (BatchStream stream = new BatchStream(data, rc.data().splitOr(), opts, rc.train().batchSize(), seed, rc.data().workersOr())) {
@@ -179,6 +182,7 @@ public final class PretrainRun {
 
   /** The data's tokenizer and the model's text config must agree, or ids index the wrong embeddings. */
   static void checkTokenizer(TextTokenizer tok, ModelConfig m, String pipeline, String modelFile) {
+    RobertaIdsGuard.checkModel(tok, m.text(), pipeline, modelFile);
     var t = m.text();
     if (tok.vocabSize() > t.vocabSize()) {
       throw new IllegalArgumentException(pipeline + ": tokenizer vocabulary " + tok.vocabSize() + " exceeds "

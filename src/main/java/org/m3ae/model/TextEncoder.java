@@ -35,8 +35,11 @@ final class TextEncoder {
 
     SDVariable x = nn.wordEmbedding(word, ids, c.vocabSize(), len, d); // [B, Lt, D]
     if (c.positionIds() == ModelConfig.PositionIds.ROBERTA) {
-      // RoBERTa: cumsum(real) · real + padding_idx, so real tokens sit at 2, 3, … and pads at 1.
-      SDVariable posIds = sd.cumsum(mask, false, false, 1).mul(mask).add(c.padTokenId()).castTo(DataType.INT32);
+      // RoBERTa (HF create_position_ids_from_input_ids): real = ids != padding_idx, cumsum(real) · real + padding_idx,
+      // so real tokens sit at 2, 3, … and pad ids at 1. From the ids, not the mask: a caller's mask may cover pad ids
+      // (a literal "<pad>" in the text, MLM's random replacement) or hide real ones, and HF does not look at it.
+      SDVariable real = ids.neq(c.padTokenId()).castTo(DataType.FLOAT);
+      SDVariable posIds = sd.cumsum(real, false, false, 1).mul(real).add(c.padTokenId()).castTo(DataType.INT32);
       x = x.add(nn.embedding(posTable, posIds, c.maxPositions(), len, d)); // [B, Lt, D]
     } else {
       x = x.add(nn.rows(posTable, 0, len, c.maxPositions())); // [Lt, D], broadcast over B

@@ -38,7 +38,7 @@ public final class Evaluation {
         }
       }
       TaskGraph g = TaskGraph.build(model, kind, outputs, td.textLen(), false, 1, 0);
-      FinetuneRun.loadInto(g.sd(), weights);
+      FinetuneRun.loadInto(g.sd(), weights, td.data().tokenizer());
       Map<String, Double> metrics;
       Map<String, Map<String, Double>> others = new LinkedHashMap<>();
       Map<String, String> info = new LinkedHashMap<>();

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.data.pipeline.BatchOptions;
+import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
@@ -24,6 +25,7 @@ import org.m3ae.train.Trainer;
 import org.m3ae.train.TrainingListener;
 import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.LoadReport;
+import org.m3ae.weights.RobertaIdsGuard;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.TensorSources;
 import org.m3ae.weights.WeightLoader;
@@ -59,7 +61,7 @@ public final class FinetuneRun {
       TaskGraph train = TaskGraph.build(model, kind, outputs, textLen, !frozen, frozen, candidates, seed);
       if (!tc.train().dropoutOr()) train.graph().dropout().disable();
       Path initPath = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
-      if (initPath != null) loadPretrained(train, initPath, out);
+      if (initPath != null) loadPretrained(train, initPath, td.data().tokenizer(), out);
       else out.println(tc.name() + ": no init checkpoint: fine-tuning from random initialisation");
       if (frozen) out.println("frozen (not trained, no dropout): " + train.freezeEmbeddings());
       TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, false, candidates, seed);
@@ -188,9 +190,10 @@ public final class FinetuneRun {
    * file is a run's graph-layout weights or a checkpoint under the official M3AE names (the .ckpt itself): the key map
    * follows the file, as in {@code import}.
    */
-  static LoadReport loadPretrained(TaskGraph g, Path file, PrintStream out) {
+  static LoadReport loadPretrained(TaskGraph g, Path file, TextTokenizer tok, PrintStream out) {
     if (!Files.isRegularFile(file)) throw new IllegalArgumentException("init checkpoint not found: " + file);
     try (TensorSource src = TensorSources.open(file)) {
+      RobertaIdsGuard.checkWeights(src, tok);
       LoadReport r = WeightLoader.load(g.sd(), src, TensorSources.keyMapFor(src));
       List<String> missing = new ArrayList<>();
       for (String k : r.missing().keySet()) if (!isTaskHead(k)) missing.add(k);
@@ -211,6 +214,12 @@ public final class FinetuneRun {
 
   static boolean isTaskHead(String name) {
     return name.startsWith("vqa_head.") || name.startsWith("cls_head.") || name.startsWith("irtr_head.");
+  }
+
+  /** {@link #loadInto(SameDiff, Path)} for data from {@code tok}, which must be able to index the weights' embeddings. */
+  public static void loadInto(SameDiff sd, Path file, TextTokenizer tok) {
+    RobertaIdsGuard.checkWeights(file, tok);
+    loadInto(sd, file);
   }
 
   /** All weights of a fine-tuned model (backbone and head) into a graph with the same variables; key map as above. */

@@ -19,6 +19,8 @@ import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
 import org.m3ae.model.OneDeviceArrayHolder;
+import org.m3ae.weights.RobertaIdsGuard;
+import org.m3ae.weights.SameDiffSource;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -66,19 +68,25 @@ public final class Predictor implements AutoCloseable {
     if (!Files.exists(model)) throw new IllegalArgumentException("model not found: " + model);
     TaskManifest m = TaskManifest.read(model);
     if (m.kind() == TaskKind.RETRIEVAL) throw new IllegalArgumentException(model + ": a retrieval model scores pairs; use evaluate");
-    SameDiff sd;
-    if (!Files.isDirectory(model) && model.toString().endsWith(".sdz")) {
-      sd = OneDeviceArrayHolder.install(SameDiff.load(new File(model.toString()), false)); // drops the copy SameDiff keeps of every weight
-    } else {
-      Path weights = Files.isDirectory(model) ? model.resolve("model.safetensors") : model;
-      ModelConfig cfg = ModelConfig.load(Path.of(m.modelConfig()));
-      TaskGraph g = TaskGraph.build(cfg, m.kind(), m.labels().size(), m.textLen(), false, 1, 0);
-      FinetuneRun.loadInto(g.sd(), weights);
-      sd = g.sd();
-    }
     PipelineConfig pc = PipelineLoader.load(Path.of(m.pipeline()));
     TextTokenizer tok = TextTokenizer.load(pc.tokenizer().withMaxLength(m.textLen()));
-    return new Predictor(sd, m, tok);
+    try {
+      SameDiff sd;
+      if (!Files.isDirectory(model) && model.toString().endsWith(".sdz")) {
+        sd = OneDeviceArrayHolder.install(SameDiff.load(new File(model.toString()), false)); // drops the copy SameDiff keeps of every weight
+        RobertaIdsGuard.checkWeights(new SameDiffSource(sd, model.toString()), tok);
+      } else {
+        Path weights = Files.isDirectory(model) ? model.resolve("model.safetensors") : model;
+        ModelConfig cfg = ModelConfig.load(Path.of(m.modelConfig()));
+        TaskGraph g = TaskGraph.build(cfg, m.kind(), m.labels().size(), m.textLen(), false, 1, 0);
+        FinetuneRun.loadInto(g.sd(), weights, tok);
+        sd = g.sd();
+      }
+      return new Predictor(sd, m, tok);
+    } catch (RuntimeException e) {
+      tok.close();
+      throw e;
+    }
   }
 
   public TaskManifest manifest() {

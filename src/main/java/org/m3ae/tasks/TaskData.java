@@ -18,6 +18,7 @@ import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.weights.RobertaIdsGuard;
 
 /**
  * A task's data: the pipeline at the model's image size, with the answer vocabulary the config asks for, and a
@@ -92,6 +93,7 @@ public final class TaskData implements AutoCloseable {
 
   /** Ids must index the model's embeddings: the tokenizer's vocabulary and pad id must agree with the text config. */
   static void checkTokenizer(TextTokenizer tok, ModelConfig m, String pipeline, String modelFile) {
+    RobertaIdsGuard.checkModel(tok, m.text(), pipeline, modelFile);
     if (tok.vocabSize() > m.text().vocabSize()) {
       throw new IllegalArgumentException(pipeline + ": tokenizer vocabulary " + tok.vocabSize() + " exceeds " + modelFile
           + " text.vocab_size " + m.text().vocabSize());

@@ -52,7 +52,7 @@ public final class Visualizer {
     List<Path> written = new ArrayList<>();
     try (TaskData td = TaskData.open(tc, model, runDir)) {
       TaskGraph g = TaskGraph.build(model, tc.kind(), td.outputs(tc.kind()), td.textLen(), false, 1, 0);
-      FinetuneRun.loadInto(g.sd(), weights);
+      FinetuneRun.loadInto(g.sd(), weights, td.data().tokenizer());
       Files.createDirectories(outDir);
       Pass p = g.pass();
       String cross = p.fusionTextCrossAttn().get(p.fusionTextCrossAttn().size() - 1).name();

@@ -13,7 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Applies a {@link KeyMap} from a {@link TensorSource} to the trainable variables of a SameDiff
  * graph. Variables without a rule or key are reported missing and keep their values; keys nothing
  * uses are reported unused; a key whose shape cannot become the variable's shape is an error
- * naming the key and both shapes (SPEC §4 "Loading semantics").
+ * naming the key and both shapes (SPEC §4 "Loading semantics"), and so is a weight of a layer deeper
+ * than the graph builds ({@link LayerDepthCheck}).
  */
 public final class WeightLoader {
   private WeightLoader() {}
@@ -47,6 +48,7 @@ public final class WeightLoader {
       r.loaded.add(new LoadReport.Loaded(name, rule.sourceKey(), rule.how()));
       r.loadedValues += arr.length();
     }
+    LayerDepthCheck.check(src.origin(), src.keys(), used);
     for (String k : src.keys()) {
       if (used.contains(k)) continue;
       String why = map.whyUnused(k);

@@ -48,7 +48,7 @@ class PipelineTest {
     SyntheticGenerator.generate(root, 20, 3);
     try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 64), BadRecordPolicy.FAIL)) {
       List<Batch> bs = epoch(p, BatchOptions.pretraining(), 6, 1, 2);
-      assertEquals(List.of(6, 6, 4), bs.stream().map(Batch::size).toList()); // 16 train images
+      assertEquals(List.of(6, 6, 2), bs.stream().map(Batch::size).toList()); // 14 train images (format v2: 70/10/20)
       Batch b = bs.get(0);
       int n = 16, nk = 4;
       assertArrayEquals(new long[] {6, 3, 64, 64}, b.get(BatchKeys.IMAGE).shape());
@@ -109,7 +109,7 @@ class PipelineTest {
     Files.write(root.resolve("images/syn_00000.png"), png);
     try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.SKIP)) {
       int total = epoch(p, BatchOptions.plain(), 3, 1, 2).stream().mapToInt(Batch::size).sum();
-      assertEquals(7, total); // 8 train images, one corrupt
+      assertEquals(6, total); // 7 train images (format v2: 70/10/20), one corrupt
       assertEquals(1, p.report().count("train", BadRecordReason.CORRUPT_IMAGE), p.report().summary());
     }
     try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.FAIL)) {

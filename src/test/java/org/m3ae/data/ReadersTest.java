@@ -205,6 +205,12 @@ class ReadersTest {
     assertTrue(e.getMessage().contains("line 2") && e.getMessage().contains("'task'") && e.getMessage().contains("allowed"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("format: jsonl\n", "")));
     assertTrue(e.getMessage().contains("missing key 'format'"), e.getMessage());
+    // the removed GPT-2-shifted mode says what to use instead
+    Path old = dir.resolve("old.yaml");
+    Files.writeString(old, ok + TOK.replace("style: bert,", "style: bert, gpt2_to_roberta: true,"));
+    e = assertThrows(IllegalArgumentException.class, () -> org.m3ae.data.config.PipelineLoader.load(old));
+    assertTrue(e.getMessage().contains("old.yaml") && e.getMessage().contains("'tokenizer.gpt2_to_roberta' was removed")
+        && e.getMessage().contains("roberta-base.tokenizer.json"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("text: Description.Caption", "txt: Description.Caption")));
     assertTrue(e.getMessage().contains("fields."), e.getMessage());
   }

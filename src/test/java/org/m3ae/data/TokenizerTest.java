@@ -22,6 +22,7 @@ import org.m3ae.data.synth.SyntheticGenerator;
 import org.m3ae.data.synth.SyntheticScene;
 import org.m3ae.data.synth.SyntheticTokenizerJson;
 import org.m3ae.data.text.EncodedText;
+import org.m3ae.data.text.RobertaBaseVocabulary;
 import org.m3ae.data.text.SpecialIds;
 import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.data.text.TokenizerSpec;
@@ -30,13 +31,13 @@ import org.m3ae.data.text.TokenizerStyle;
 /** SPEC §3.3 tokenisation: ids against independent references, specials, padding, positions. */
 class TokenizerTest {
 
-  static final Path GPT2 = Fixtures.SHARED.resolve("tokenizers/gpt2-byte-level-bpe.tokenizer.json");
+  static final Path ROBERTA = Fixtures.SHARED.resolve("tokenizers/roberta-base.tokenizer.json");
 
   static final List<String> TEXTS =
       List.of("CT of the chest reveals an obstructing mass and resultant LUL collapse.", "Hello  world!\n  It's 3.5cm (approx.) — naïve café",
           "T2-weighted MRI: 12x15 mm lesion, R>L; ?", " leading space and trailing   ", "don't can't we'll I'd they've", "");
 
-  /** GPT-2 byte-level BPE written from its definition: byte-to-unicode map, regex split, rank merges. */
+  /** GPT-2's byte-level BPE (RoBERTa's too) written from its definition: byte-to-unicode map, regex split, rank merges. */
   static final class Gpt2Reference {
     final Map<String, Integer> vocab = new HashMap<>();
     final Map<String, Integer> ranks = new HashMap<>();
@@ -91,9 +92,35 @@ class TokenizerTest {
   }
 
   @Test
+  void robertaBaseGivesItsKnownIds() {
+    Fixtures.requireShared("tokenizers/" + ROBERTA.getFileName());
+    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(ROBERTA.toString(), TokenizerStyle.ROBERTA, 8))) {
+      assertEquals(SpecialIds.ROBERTA_BASE, t.specials());
+      assertEquals(50265, t.vocabSize());
+      assertTrue(RobertaBaseVocabulary.matches(t));
+      // roberta-base's own ids (transformers' RobertaTokenizer gives the same)
+      assertArrayEquals(new int[] {0, 31414, 232, 328, 2, 1, 1, 1}, t.encode("Hello world!").ids());
+      assertArrayEquals(new int[] {0, 31414, 232, 2, 1, 1, 1, 1}, t.encode("Hello world").ids());
+      assertEquals("Hello world!", t.decode(t.encode("Hello world!").ids()));
+    }
+  }
+
+  @Test
+  void gpt2VocabularyIsNotRobertaBase() {
+    Path gpt2 = Fixtures.requireShared("tokenizers/gpt2-byte-level-bpe.tokenizer.json");
+    // the same merges with GPT-2's numbering: it has no <s>, and a WordPiece file is not roberta-base either
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TextTokenizer.load(new TokenizerSpec(gpt2.toString(), TokenizerStyle.ROBERTA, 8)));
+    assertTrue(e.getMessage().contains(gpt2.toString()) && e.getMessage().contains("<s>"), e.getMessage());
+    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, 8))) {
+      assertFalse(RobertaBaseVocabulary.matches(t));
+    }
+  }
+
+  @Test
   void byteLevelBpeMatchesIndependentReferenceOnRealCaptions() throws Exception {
-    Fixtures.requireShared("tokenizers/" + GPT2.getFileName());
-    Gpt2Reference ref = new Gpt2Reference(GPT2);
+    Fixtures.requireShared("tokenizers/" + ROBERTA.getFileName());
+    Gpt2Reference ref = new Gpt2Reference(ROBERTA);
     List<String> texts = new ArrayList<>(TEXTS);
     Path medpix = Fixtures.SHARED.resolve("medpix/descriptions_train.jsonl");
     if (Files.isRegularFile(medpix)) {
@@ -101,16 +128,14 @@ class TokenizerTest {
       for (String line : Files.readAllLines(medpix).subList(0, 300)) texts.add(om.readTree(line).at("/Description/Caption").asText());
     }
     int checked = 0;
-    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(GPT2.toString(), TokenizerStyle.ROBERTA, true, 512))) {
-      assertEquals(SpecialIds.ROBERTA_BASE, t.specials());
-      assertEquals(50265, t.vocabSize());
+    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(ROBERTA.toString(), TokenizerStyle.ROBERTA, 512))) {
       for (String s : texts) {
         List<Integer> expect = ref.encode(s);
         EncodedText e = t.encode(s);
         assertEquals(expect.size() + 2, e.length(), s);
         assertEquals(0, e.ids()[0]);
         assertEquals(2, e.ids()[e.length() - 1]);
-        for (int i = 0; i < expect.size(); i++) assertEquals(expect.get(i) + 4, e.ids()[i + 1], "token " + i + " of: " + s);
+        for (int i = 0; i < expect.size(); i++) assertEquals(expect.get(i), e.ids()[i + 1], "token " + i + " of: " + s);
         checked++;
       }
     }
@@ -119,12 +144,12 @@ class TokenizerTest {
 
   @Test
   void robertaPaddingTruncationAndPositionIds() throws Exception {
-    Fixtures.requireShared("tokenizers/" + GPT2.getFileName());
-    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(GPT2.toString(), TokenizerStyle.ROBERTA, true, 12))) {
+    Fixtures.requireShared("tokenizers/" + ROBERTA.getFileName());
+    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(ROBERTA.toString(), TokenizerStyle.ROBERTA, 12))) {
       EncodedText s = t.encode("a short one");
       EncodedText l = t.encode("CT of the chest reveals an obstructing mass and resultant LUL collapse with effusion.");
       for (EncodedText e : List.of(s, l)) {
-        // SPEC §1.2: position = cumsum(ids != pad) * mask + padding_idx, computed here from the ids.
+        // SPEC §1.2: position = cumsum(ids != pad) * (ids != pad) + padding_idx, computed here from the ids.
         int cum = 0;
         for (int i = 0; i < 12; i++) {
           int notPad = e.ids()[i] != 1 ? 1 : 0;
@@ -138,9 +163,16 @@ class TokenizerTest {
       assertEquals(12, l.length());
       assertTrue(l.truncated());
       assertEquals(2, l.ids()[11]);
-      EncodedText full = TextTokenizer.load(new TokenizerSpec(GPT2.toString(), TokenizerStyle.ROBERTA, true, 64))
-          .encode("CT of the chest reveals an obstructing mass and resultant LUL collapse with effusion.");
-      assertArrayEquals(java.util.Arrays.copyOfRange(full.ids(), 0, 11), java.util.Arrays.copyOfRange(l.ids(), 0, 11));
+      try (TextTokenizer t64 = TextTokenizer.load(new TokenizerSpec(ROBERTA.toString(), TokenizerStyle.ROBERTA, 64))) {
+        EncodedText full = t64.encode("CT of the chest reveals an obstructing mass and resultant LUL collapse with effusion.");
+        assertArrayEquals(java.util.Arrays.copyOfRange(full.ids(), 0, 11), java.util.Arrays.copyOfRange(l.ids(), 0, 11));
+      }
+      // A literal "<pad>" in the text is the pad id inside the attention mask: HF gives it position 1 and counts on
+      // past it, and so does the tokenizer (by hand: <s> Hello <pad> world </s> -> 2 3 1 4 5).
+      EncodedText p = t.encode("Hello<pad> world");
+      assertArrayEquals(new int[] {0, 31414, 1, 232, 2, 1}, java.util.Arrays.copyOf(p.ids(), 6));
+      assertArrayEquals(new float[] {1, 1, 1, 1, 1, 0}, java.util.Arrays.copyOf(p.mask(), 6));
+      assertArrayEquals(new int[] {2, 3, 1, 4, 5, 1}, java.util.Arrays.copyOf(p.positionIds(), 6));
     }
   }
 
@@ -157,7 +189,7 @@ class TokenizerTest {
   void wordPieceMatchesDjlsOwnPostProcessorPaddingAndTruncation(@TempDir Path dir) throws Exception {
     Path f = miniLmTokenizer(dir);
     int len = 16;
-    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(f.toString(), TokenizerStyle.BERT, false, len));
+    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(f.toString(), TokenizerStyle.BERT, len));
         HuggingFaceTokenizer ref = HuggingFaceTokenizer.newInstance(f, Map.of("maxLength", "16", "truncation", "true", "padding", "max_length"))) {
       assertEquals(new SpecialIds(101, 0, 102, 100, 103), t.specials());
       assertEquals(30522, t.vocabSize());
@@ -183,7 +215,7 @@ class TokenizerTest {
   @Test
   void embeddedSyntheticTokenizerCoversEveryGeneratedTextWithoutUnknowns() {
     Map<String, Integer> vocab = SyntheticTokenizerJson.vocabulary();
-    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, false, 40))) {
+    try (TextTokenizer t = TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, 40))) {
       assertEquals(new SpecialIds(2, 0, 3, 1, 4), t.specials());
       for (int i = 0; i < 60; i++) {
         SyntheticScene s = SyntheticGenerator.scene(7, i);
@@ -204,7 +236,7 @@ class TokenizerTest {
 
   @Test
   void closeWaitsForCallsInFlightAndLaterCallsFailNamingTheTokenizer() throws Exception {
-    TextTokenizer t = TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, false, 40));
+    TextTokenizer t = TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, 40));
     String cap = SyntheticGenerator.scene(7, 0).caption();
     int[] expect = t.encode(cap).ids();
     // Workers encode in a loop while the owner closes: every call either completes with the right

@@ -9,6 +9,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.m3ae.data.text.TextTokenizer;
+import org.m3ae.data.text.TokenizerSpec;
+import org.m3ae.data.text.TokenizerStyle;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.weights.Bicubic;
 import org.m3ae.weights.GraphWeights;
@@ -30,6 +33,9 @@ class CheckpointInitTest {
   private static final Path TWIN = DIR.resolve("micro-m3ae.safetensors");
   private static final ModelConfig MICRO = ModelConfig.load(DIR.resolve("micro-m3ae.yaml"));
   private static final String POS = "vision_encoder.visual.positional_embedding";
+  // the micro model's 50-row embeddings are not RoBERTa-indexed, so any tokenizer may feed them
+  private static final TextTokenizer SYNTHETIC_TOKENS =
+      TextTokenizer.load(new TokenizerSpec(TokenizerSpec.EMBEDDED_SYNTHETIC, TokenizerStyle.BERT, 8));
 
   private static ModelConfig atImageSize(int px) {
     var v = MICRO.vision();
@@ -45,7 +51,7 @@ class CheckpointInitTest {
   void finetuneInitReadsTheLightningCheckpointAsImportDoes() {
     var imported = WeightImport.run(MICRO, TWIN, null, null).graph().sd();
     TaskGraph g = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 8, false, 1, 0);
-    FinetuneRun.loadPretrained(g, CKPT, quiet());
+    FinetuneRun.loadPretrained(g, CKPT, SYNTHETIC_TOKENS, quiet());
     int compared = 0;
     for (SDVariable v : g.sd().variables()) {
       if (v.getVariableType() != VariableType.VARIABLE || FinetuneRun.isTaskHead(v.name())) continue;
@@ -73,12 +79,12 @@ class CheckpointInitTest {
     float[] want = Bicubic.resizePositionEmbedding(source, 5, d, 10); // 2×2 patches + CLS → 3×3 + CLS
 
     TaskGraph fromCkpt = TaskGraph.build(atImageSize(12), TaskKind.VQA, 5, 8, false, 1, 0);
-    FinetuneRun.loadPretrained(fromCkpt, CKPT, quiet());
+    FinetuneRun.loadPretrained(fromCkpt, CKPT, SYNTHETIC_TOKENS, quiet());
     assertArrayEquals(want, fromCkpt.sd().getVariable(POS).getArr().dup('c').data().asFloat());
 
     // a fine-tuned run at 8 px (graph layout, task head included) evaluated at 12 px
     TaskGraph run = TaskGraph.build(MICRO, TaskKind.VQA, 5, 8, false, 1, 0);
-    FinetuneRun.loadPretrained(run, CKPT, quiet());
+    FinetuneRun.loadPretrained(run, CKPT, SYNTHETIC_TOKENS, quiet());
     Path weights = dir.resolve("model.safetensors");
     GraphWeights.write(run.sd(), weights, MICRO.name());
     TaskGraph eval = TaskGraph.build(atImageSize(12), TaskKind.VQA, 5, 8, false, 1, 0);

@@ -30,6 +30,12 @@ public final class PipelineLoader {
       validate(c, file);
       return c;
     } catch (UnrecognizedPropertyException e) {
+      if (path(e).equals("tokenizer.gpt2_to_roberta")) {
+        // the removed mode: GPT-2 ids shifted by 4 segment like RoBERTa but index the wrong embedding rows
+        throw new IllegalArgumentException(whereKey(file, e) + "key 'tokenizer.gpt2_to_roberta' was removed: GPT-2 ids shifted "
+            + "by 4 do not index roberta-base's embeddings. Delete the key and set tokenizer.file to roberta-base's own "
+            + "tokenizer.json (e.g. ../shared/data/tokenizers/roberta-base.tokenizer.json)");
+      }
       String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));
       throw new IllegalArgumentException(whereKey(file, e) + "unknown key '" + path(e) + "' (known keys here: " + known + ")");
     } catch (InvalidFormatException e) {

@@ -21,33 +21,28 @@ import org.m3ae.data.synth.SyntheticTokenizerJson;
  * Rust tokenizers, with the specials, truncation, padding and position ids laid out here so that
  * both families share one code path (SPEC §3.3: padding to max_length, truncation=True).
  *
- * <p>RoBERTa's own {@code tokenizer.json} is not available here. With {@code gpt2_to_roberta} the
- * GPT-2 merges (identical to RoBERTa's) are used and every GPT-2 id is shifted by 4 so the specials
- * sit where M3AE expects them ({@code <s>}=0, {@code <pad>}=1, {@code </s>}=2, {@code <unk>}=3,
- * {@code <mask>}=50264, vocabulary 50265). The segmentation is RoBERTa's; the numbering of ordinary
- * tokens is not roberta-base's frequency order, so such ids cannot index pretrained RoBERTa
- * embeddings. Thread-safe: the Rust tokenizer is shared across prefetch workers. {@link #close()}
+ * <p>Ids are the file's own, never renumbered: M3AE's text encoder needs roberta-base's {@code tokenizer.json}
+ * ({@link RobertaBaseVocabulary} recognises it; loaders refuse RoBERTa-indexed weights with any other vocabulary).
+ * Thread-safe: the Rust tokenizer is shared across prefetch workers. {@link #close()}
  * waits for calls in flight and later calls fail with a clear error, because a call into a freed
  * native tokenizer crashes the whole JVM (seen in CI: a 561 TB allocation inside {@code pad}).
  */
 public final class TextTokenizer implements AutoCloseable {
 
-  private static final int GPT2_TO_ROBERTA_OFFSET = 4;
-
   private final HuggingFaceTokenizer hf;
   private final TokenizerSpec spec;
   private final SpecialIds specials;
   private final int vocabSize;
-  private final int idOffset;
+  private final String vocabularyDigest;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed;
 
-  private TextTokenizer(HuggingFaceTokenizer hf, TokenizerSpec spec, SpecialIds specials, int vocabSize, int idOffset) {
+  private TextTokenizer(HuggingFaceTokenizer hf, TokenizerSpec spec, SpecialIds specials, int vocabSize, String vocabularyDigest) {
     this.hf = hf;
     this.spec = spec;
     this.specials = specials;
     this.vocabSize = vocabSize;
-    this.idOffset = idOffset;
+    this.vocabularyDigest = vocabularyDigest;
   }
 
   /** Loads the tokenizer a pipeline names; relative files resolve against the working directory. */
@@ -69,18 +64,11 @@ public final class TextTokenizer implements AutoCloseable {
       HuggingFaceTokenizer hf =
           HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), Map.of("truncation", "false", "padding", "false"));
       int maxId = maxId(root);
-      if (spec.gpt2ToRoberta()) {
-        if (spec.style() != TokenizerStyle.ROBERTA)
-          throw new IllegalArgumentException("tokenizer.gpt2_to_roberta needs style: roberta");
-        if (maxId + GPT2_TO_ROBERTA_OFFSET >= SpecialIds.ROBERTA_BASE.mask())
-          throw new IllegalArgumentException(origin + ": vocabulary too large for the RoBERTa id layout");
-        return new TextTokenizer(hf, spec, SpecialIds.ROBERTA_BASE, SpecialIds.ROBERTA_BASE.mask() + 1, GPT2_TO_ROBERTA_OFFSET);
-      }
       SpecialIds sp =
           spec.style() == TokenizerStyle.ROBERTA
               ? new SpecialIds(id(root, "<s>", origin), id(root, "<pad>", origin), id(root, "</s>", origin), id(root, "<unk>", origin), id(root, "<mask>", origin))
               : new SpecialIds(id(root, "[CLS]", origin), id(root, "[PAD]", origin), id(root, "[SEP]", origin), id(root, "[UNK]", origin), id(root, "[MASK]", origin));
-      return new TextTokenizer(hf, spec, sp, maxId + 1, 0);
+      return new TextTokenizer(hf, spec, sp, maxId + 1, RobertaBaseVocabulary.digest(root));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot load tokenizer " + spec.file() + ": " + e.getMessage(), e);
     }
@@ -96,14 +84,13 @@ public final class TextTokenizer implements AutoCloseable {
     int[] pos = new int[maxLen];
     java.util.Arrays.fill(ids, specials.pad());
     ids[0] = specials.bos();
-    for (int i = 0; i < n; i++) ids[i + 1] = (int) raw[i] + idOffset;
+    for (int i = 0; i < n; i++) ids[i + 1] = (int) raw[i];
     ids[n + 1] = specials.eos();
     int len = n + 2;
     for (int i = 0; i < len; i++) mask[i] = 1f;
-    for (int i = 0; i < maxLen; i++) {
-      // SPEC §1.2: RoBERTa counts real tokens from padding_idx+1; pads sit at padding_idx.
-      pos[i] = spec.style() == TokenizerStyle.ROBERTA ? (i < len ? specials.pad() + i + 1 : specials.pad()) : i;
-    }
+    // RoBERTa's positions follow the ids, as in HF (a literal "<pad>" in the text is a pad id inside the mask).
+    if (spec.style() == TokenizerStyle.ROBERTA) pos = RobertaPositions.of(ids, specials.pad());
+    else for (int i = 0; i < maxLen; i++) pos[i] = i;
     return new EncodedText(ids, mask, pos, len, raw.length);
   }
 
@@ -115,7 +102,7 @@ public final class TextTokenizer implements AutoCloseable {
   public String decode(int[] ids) {
     long[] l = new long[ids.length];
     int k = 0;
-    for (int id : ids) if (!specials.isSpecial(id)) l[k++] = id - idOffset;
+    for (int id : ids) if (!specials.isSpecial(id)) l[k++] = id;
     long[] kept = java.util.Arrays.copyOf(l, k);
     return guarded(() -> hf.decode(kept, true));
   }
@@ -126,6 +113,11 @@ public final class TextTokenizer implements AutoCloseable {
 
   public int vocabSize() {
     return vocabSize;
+  }
+
+  /** SHA-256 over the file's {@code model.vocab} in id order ({@link RobertaBaseVocabulary#digest}). */
+  public String vocabularyDigest() {
+    return vocabularyDigest;
   }
 
   public int maxLength() {

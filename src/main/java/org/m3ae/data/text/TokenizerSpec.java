@@ -8,14 +8,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param file a HF {@code tokenizer.json}, or {@code embedded:synthetic} for the generated WordPiece
  *     tokenizer of the synthetic dataset
  * @param style how specials and position ids are laid out
- * @param gpt2ToRoberta the file is GPT-2's byte-level BPE; renumber to RoBERTa's id layout (see
- *     {@link TextTokenizer})
  * @param maxLength padded length; SPEC §3.3: 64 pre-training, 32 VQA, 128 MELINDA, 40 IRTR
  */
 public record TokenizerSpec(
     @JsonProperty(value = "file", required = true) String file,
     @JsonProperty(value = "style", required = true) TokenizerStyle style,
-    @JsonProperty("gpt2_to_roberta") boolean gpt2ToRoberta,
     @JsonProperty(value = "max_length", required = true) int maxLength) {
 
   public static final String EMBEDDED_SYNTHETIC = "embedded:synthetic";
@@ -25,6 +22,6 @@ public record TokenizerSpec(
   }
 
   public TokenizerSpec withMaxLength(int len) {
-    return new TokenizerSpec(file, style, gpt2ToRoberta, len);
+    return new TokenizerSpec(file, style, len);
   }
 }
