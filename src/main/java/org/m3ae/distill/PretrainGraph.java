@@ -88,6 +88,12 @@ public final class PretrainGraph {
    */
   public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
       boolean dropout, boolean sparseText) {
+    this(cfg, teacherCfg, mapping, weights, dropout, sparseText, DataType.FLOAT);
+  }
+
+  /** @param dtype of every weight, placeholder and loss (FLOAT to train; DOUBLE for finite-difference checks) */
+  public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
+      boolean dropout, boolean sparseText, DataType dtype) {
     this.sparseText = sparseText;
     if (!dropout) cfg = cfg.withoutDropout();
     this.cfg = cfg;
@@ -95,7 +101,7 @@ public final class PretrainGraph {
     this.mapping = mapping;
     if (teacherCfg != null) checkCompatible(cfg, teacherCfg);
     this.weights = weights;
-    graph = M3aeModel.empty(cfg, BuildOptions.defaults());
+    graph = M3aeModel.empty(cfg, BuildOptions.defaults().withDtype(dtype));
     graph.addPass(PassSpec.inference());
     Pass mlm = graph.addPass(training(MLM, Head.MLM));
     Pass mim = graph.addPass(training(MIM, Head.MIM));
