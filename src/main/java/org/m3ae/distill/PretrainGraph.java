@@ -70,6 +70,8 @@ public final class PretrainGraph {
   private final List<String> lossOrder = new ArrayList<>();
   private final Map<String, Double> weights;
   private List<GradientGraph> perPass;
+  private List<String> activePasses;
+  private List<String> lossKeys;
   private final boolean sparseText;
 
   /**
@@ -347,6 +349,7 @@ public final class PretrainGraph {
    * total.
    */
   public List<String> lossKeys() {
+    if (lossKeys != null) return lossKeys;
     List<String> passes = activePasses();
     List<String> out = new ArrayList<>();
     for (String k : lossOrder) {
@@ -358,7 +361,8 @@ public final class PretrainGraph {
       };
       if (pass == null || passes.contains(pass)) out.add(k);
     }
-    return out;
+    lossKeys = List.copyOf(out); // asked for every step by the trainer; the weights never change
+    return lossKeys;
   }
 
   /**
@@ -367,12 +371,14 @@ public final class PretrainGraph {
    * KD terms, so it stays while any of itm, hid, attn weighs.
    */
   public List<String> activePasses() {
+    if (activePasses != null) return activePasses;
     List<String> out = new ArrayList<>();
     if (weights.get("mlm") != 0) out.add(MLM);
     if (weights.get("mim") != 0) out.add(MIM);
     if (weights.get("itm") != 0 || (teacherCfg != null && (weights.get("hid") != 0 || weights.get("attn") != 0))) out.add(ITM);
     if (out.isEmpty()) throw new IllegalArgumentException("every objective weight is 0: nothing to train " + weights);
-    return out;
+    activePasses = List.copyOf(out);
+    return activePasses;
   }
 
   public List<String> lossVariables() {
