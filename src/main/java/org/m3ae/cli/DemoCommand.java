@@ -6,9 +6,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.data.config.PipelineLoader;
-import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.distill.PretrainRun;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeGraph;
@@ -85,7 +82,9 @@ public final class DemoCommand implements Callable<Integer> {
     double teacherOverall = vqa.isEmpty() ? Double.NaN : vqa.get("teacher").get("overall");
     for (Row r : rows) {
       ModelConfig m = ModelConfig.load(Path.of(r.cfg.model()));
-      ItmAccuracy.Result itm = itmAccuracy(r.cfg, m, r.run.weights());
+      // ITM accuracy on the synthetic test split (fixed pairs, seed 0)
+      ItmAccuracy.Result itm = ItmAccuracy.evaluate(m, r.run.weights(), Path.of(r.cfg.data().pipeline()), r.cfg.data().root(),
+          "test", 32, 0);
       Map<String, Double> v = vqa.getOrDefault(r.label, Map.of());
       o.printf(Locale.ROOT, "| %s (%s) | %s | %s | %s | %s | %.1f %% | %,d | %.2f |%n", r.label, m.name(), pct(v, "open"),
           pct(v, "closed"), pct(v, "overall"), v.isEmpty() ? "–" : String.format(Locale.ROOT, "%.0f %%",
@@ -105,14 +104,6 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static String pct(Map<String, Double> m, String key) {
     return m.containsKey(key) ? String.format(Locale.ROOT, "%.1f", 100 * m.get(key)) : "–";
-  }
-
-  /** ITM accuracy on the synthetic test split (fixed pairs, seed 0). */
-  static ItmAccuracy.Result itmAccuracy(RunConfig rc, ModelConfig m, Path weights) {
-    var pc = PipelineLoader.load(Path.of(rc.data().pipeline())).withImageSize(m.vision().imageSize());
-    try (DataPipeline data = DataPipeline.open(pc, BadRecordPolicy.SKIP)) {
-      return ItmAccuracy.evaluate(ItmAccuracy.load(m, weights), data, "test", 32, 0, 2);
-    }
   }
 
   /** Median ms per pair of the joint-feature forward at batch 8, random weights (speed does not depend on them). */

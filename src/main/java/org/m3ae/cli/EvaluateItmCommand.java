@@ -3,9 +3,6 @@ package org.m3ae.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.data.config.PipelineLoader;
-import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.train.RunConfig;
@@ -46,16 +43,10 @@ public final class EvaluateItmCommand implements Callable<Integer> {
       throw new IllegalArgumentException(weights + ": no such weights file (pass --checkpoint)");
     }
     ModelConfig m = ModelConfig.load(Path.of(rc.model()));
-    var pc = PipelineLoader.load(Path.of(rc.data().pipeline())).withImageSize(m.vision().imageSize());
-    if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
-    try (DataPipeline data = DataPipeline.open(pc, BadRecordPolicy.SKIP)) {
-      if (!data.splits().contains(split)) {
-        throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + split + "' (has " + data.splits() + ")");
-      }
-      ItmAccuracy.Result r = ItmAccuracy.evaluate(ItmAccuracy.load(m, weights), data, split, batch, seed, 2);
-      spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%s on %s/%s: ITM accuracy %.1f %% over %d pairs, loss %.4f (chance 50 %%, ln 2 = 0.6931)%n",
-          weights, rc.data().pipeline(), split, 100 * r.accuracy(), r.pairs(), r.loss());
-    }
+    ItmAccuracy.Result r = ItmAccuracy.evaluate(m, weights, Path.of(rc.data().pipeline()), rc.data().root(), split, batch, seed);
+    spec.commandLine().getOut().printf(java.util.Locale.ROOT,
+        "%s on %s/%s: ITM accuracy %.1f %% over %d pairs, loss %.4f (chance 50 %%, ln 2 = 0.6931)%n",
+        weights, rc.data().pipeline(), split, 100 * r.accuracy(), r.pairs(), r.loss());
     return 0;
   }
 }

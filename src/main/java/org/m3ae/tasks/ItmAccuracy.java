@@ -1,6 +1,8 @@
 package org.m3ae.tasks;
 
 import java.nio.file.Path;
+import org.m3ae.data.BadRecordPolicy;
+import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.data.pipeline.BatchKeys;
 import org.m3ae.data.pipeline.BatchOptions;
@@ -43,6 +45,21 @@ public final class ItmAccuracy {
       }
     }
     return g;
+  }
+
+  /**
+   * Scores {@code weights} on {@code split} of a pre-training pipeline, opened at the model's image size (the
+   * pipeline's root replaced by {@code root} when not null).
+   */
+  public static Result evaluate(ModelConfig m, Path weights, Path pipeline, String root, String split, int batch, long seed) {
+    var pc = PipelineLoader.load(pipeline).withImageSize(m.vision().imageSize());
+    if (root != null) pc = pc.withRoot(root);
+    try (DataPipeline data = DataPipeline.open(pc, BadRecordPolicy.SKIP)) {
+      if (!data.splits().contains(split)) {
+        throw new IllegalArgumentException(pipeline + ": no split '" + split + "' (has " + data.splits() + ")");
+      }
+      return evaluate(load(m, weights), data, split, batch, seed, 2);
+    }
   }
 
   /** Scores every pair of {@code split} once. */
