@@ -69,39 +69,25 @@ public final class TextEncoderInference {
       if (hf.layers() != null && hf.layers() != layers) throw disagree(hf, "num_hidden_layers " + hf.layers(), layers + " layers", src);
     }
 
-    Integer heads = o.heads();
-    String headsFrom = "--heads";
-    if (heads == null && hf != null && hf.heads() != null) {
-      heads = hf.heads();
-      headsFrom = hf.file().toString();
-    }
-    if (heads == null && graph != null && graph.heads != null) {
-      heads = graph.heads;
-      headsFrom = "ONNX reshape constants";
-    }
+    Sourced<Integer> heads = firstKnown(o.heads(), "--heads", hf == null ? null : hf.heads(), hf,
+        graph == null ? null : graph.heads, "ONNX reshape constants");
     if (heads == null) {
       throw new WeightsException(src.origin() + ": cannot tell the number of attention heads (no config.json beside the file"
           + (graph == null ? "" : ", and the ONNX graph's reshapes do not show one head split") + "): pass --heads N (width "
           + width + "; BERT-base has 12 heads of 64)");
     }
-    if (heads <= 0 || width % heads != 0) throw new WeightsException(src.origin() + ": " + heads + " heads (" + headsFrom + ") do not divide width " + width);
-    notes.add("heads " + heads + " (" + headsFrom + ")");
+    if (heads.value() <= 0 || width % heads.value() != 0) {
+      throw new WeightsException(src.origin() + ": " + heads.value() + " heads (" + heads.from() + ") do not divide width " + width);
+    }
+    notes.add("heads " + heads.value() + " (" + heads.from() + ")");
 
-    Double eps = o.lnEps();
-    String epsFrom = "--ln-eps";
-    if (eps == null && hf != null && hf.lnEps() != null) {
-      eps = hf.lnEps();
-      epsFrom = hf.file().toString();
-    }
-    if (eps == null && graph != null && graph.lnEps != null) {
-      eps = graph.lnEps;
-      epsFrom = "ONNX LayerNorm constant";
-    }
+    Sourced<Double> eps = firstKnown(o.lnEps(), "--ln-eps", hf == null ? null : hf.lnEps(), hf,
+        graph == null ? null : graph.lnEps, "ONNX LayerNorm constant");
     if (eps == null) {
       throw new WeightsException(src.origin() + ": cannot tell the LayerNorm epsilon (no config.json beside the file"
           + (graph == null ? "" : ", and no single epsilon in the ONNX graph") + "): pass --ln-eps E (BERT: 1e-12)");
     }
-    notes.add("ln_eps " + eps + " (" + epsFrom + ")");
+    notes.add("ln_eps " + eps.value() + " (" + eps.from() + ")");
 
     ModelConfig.Activation act = activation(src, hf, graph);
     notes.add("activation " + act.name().toLowerCase() + (hf != null && hf.hiddenAct() != null ? " (" + hf.file() + ")"
@@ -115,7 +101,7 @@ public final class TextEncoderInference {
     int textLen = Math.min(base.text().maxTextLen(), usable);
 
     var be = base.text().encoder();
-    ModelConfig.Blocks enc = new ModelConfig.Blocks(width, layers, heads, mlp, act, ModelConfig.NormPlacement.POST, eps,
+    ModelConfig.Blocks enc = new ModelConfig.Blocks(width, layers, heads.value(), mlp, act, ModelConfig.NormPlacement.POST, eps.value(),
         be.hiddenDropout(), be.attentionDropout());
     ModelConfig.Text text = new ModelConfig.Text(vocab, (int) pos[0], (int) type[0], pad, posIds, textLen, enc);
     String name = weights.getFileName().toString().replaceFirst("\\.[^.]+$", "");
@@ -137,6 +123,18 @@ public final class TextEncoderInference {
           + "project builds for BERT: give --config with the activation");
     }
     return ModelConfig.Activation.GELU;
+  }
+
+  /** A value and where it came from, for the notes and error messages. */
+  private record Sourced<T>(T value, String from) {}
+
+  /** The first of the command line, config.json and the ONNX graph that knows the value, or null when none does. */
+  private static <T> Sourced<T> firstKnown(T option, String optionName, T fromJson, HfConfigJson hf, T fromGraph,
+      String graphLabel) {
+    if (option != null) return new Sourced<>(option, optionName);
+    if (fromJson != null) return new Sourced<>(fromJson, hf.file().toString());
+    if (fromGraph != null) return new Sourced<>(fromGraph, graphLabel);
+    return null;
   }
 
   private static long[] shape(TensorSource src, String key) {
