@@ -402,7 +402,8 @@ public final class PretrainGraph {
 
   /**
    * The MLM pass's selected positions as a one-hot [M, B·Lt] with their label ids and weights [M]. A batch without a
-   * selected token gets one row of weight 0 (position 0): the loss is then 0, as the full-position form gives.
+   * selected token gets rows of weight 0 only (the first picks position 0): the loss is then 0, as the full-position
+   * form gives. The rows are padded to a {@code Buckets} size so that runs see few distinct shapes.
    */
   static void putSelectedPositions(Map<String, INDArray> f, INDArray labelIds, INDArray weights) {
     int n = (int) weights.length();
@@ -410,7 +411,9 @@ public final class PretrainGraph {
     int[] ids = labelIds.castTo(DataType.INT32).dup('c').data().asInt();
     int m = 0;
     for (float x : w) if (x != 0) m++;
-    int rows = Math.max(1, m);
+    // M padded to a bucket (Buckets) with rows of weight 0, as the no-selection case already was: they add 0 to the
+    // weighted sum and nothing to its weight, so the loss and gradients are those of the M real rows.
+    int rows = org.m3ae.model.Buckets.up(Math.max(1, m));
     float[] sel = new float[rows * n];
     int[] lab = new int[rows];
     float[] lw = new float[rows];

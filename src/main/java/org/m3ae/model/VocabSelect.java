@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Word lookups of training passes through the step's own vocabulary ({@link Nn#wordEmbedding} with
  * {@code sparseText}): the distinct token ids of the passes' {@code text_ids} ({@link #IDS}, sorted), the table's
  * rows for them in the variable {@link #ROWS}, and per pass the one-hot [B·Lt, U] that picks each token's row
- * ({@code <pass>/text_select}). A batch of 8 captions of 64 tokens has a few hundred distinct ids, so the product is
+ * ({@code <pass>/text_select}); U is padded to a {@link Buckets} size with id -1 and zero rows. A batch of 8 captions of 64 tokens has a few hundred distinct ids, so the product is
  * [512, U]·[U, D] instead of [512, 50265]·[50265, D]; the table's gradient is the rows' gradient scattered back.
  */
 public final class VocabSelect {
@@ -46,15 +46,24 @@ public final class VocabSelect {
       throw new IllegalArgumentException("token id " + (vocab[0] < 0 ? vocab[0] : vocab[vocab.length - 1])
           + " outside the word table of " + rows + " rows");
     }
-    feed.put(IDS, Nd4j.createFromArray(vocab));
+    // U padded to a bucket (Buckets): padding ids are -1, their rows zero and selected by no token, so they add
+    // exact zeros to the products and receive no gradient.
+    int u = Buckets.up(vocab.length);
+    int[] padded = Arrays.copyOf(vocab, u);
+    Arrays.fill(padded, vocab.length, u, -1);
+    feed.put(IDS, Nd4j.createFromArray(padded));
     n = 0;
     for (String p : passes) {
       int[] row = ids[n++];
-      float[] sel = new float[row.length * vocab.length];
-      for (int i = 0; i < row.length; i++) sel[i * vocab.length + Arrays.binarySearch(vocab, row[i])] = 1f;
-      feed.put(qualified(p, SELECT), Nd4j.create(sel, new long[] {row.length, vocab.length}, 'c').castTo(table.dataType()));
+      float[] sel = new float[row.length * u];
+      for (int i = 0; i < row.length; i++) sel[i * u + Arrays.binarySearch(vocab, row[i])] = 1f;
+      feed.put(qualified(p, SELECT), Nd4j.create(sel, new long[] {row.length, u}, 'c').castTo(table.dataType()));
     }
-    INDArray picked = Nd4j.pullRows(table, 1, vocab); // [U, D]
+    INDArray picked = Nd4j.zeros(table.dataType(), u, table.columns()); // [U, D]
+    if (vocab.length > 0) {
+      picked.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, vocab.length),
+          org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(Nd4j.pullRows(table, 1, vocab));
+    }
     for (SameDiff sd : graphs) if (sd.hasVariable(ROWS)) sd.getVariable(ROWS).setArray(picked);
   }
 
@@ -69,7 +78,7 @@ public final class VocabSelect {
     if (ids == null) throw new IllegalStateException("gradient of " + ROWS + " without the step's " + IDS);
     INDArray full = Nd4j.zeros(g.dataType(), tableShape);
     int[] v = ids.castTo(DataType.INT32).data().asInt();
-    for (int i = 0; i < v.length; i++) full.putRow(v[i], g.getRow(i));
+    for (int i = 0; i < v.length; i++) if (v[i] >= 0) full.putRow(v[i], g.getRow(i)); // -1: bucket padding
     grads.merge(TABLE, full, INDArray::addi);
   }
 

@@ -1,10 +1,13 @@
 package org.m3ae.train;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,13 +31,47 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
     return mine;
   }
 
+  /** The gradient function of {@code sd} (built on first use), the graph a training plan runs. */
+  public SameDiff gradientFunction() {
+    if (sd.getFunction("grad") == null) Trainer.buildGradientFunction(sd);
+    return sd.getFunction("grad");
+  }
+
   /** Loss values by metric key and gradients by variable name of one call on {@code feed}. */
   public record Result(Map<String, Double> losses, Map<String, INDArray> gradients) {}
 
-  /** Differentiates this graph on the placeholders of {@code feed} it declares ({@link #placeholdersOf}). */
+  /**
+   * Differentiates this graph on the placeholders of {@code feed} it declares ({@link #placeholdersOf}) through
+   * SameDiff's session ({@link GradientCall}). The gradients are the caller's.
+   */
   public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable) {
+    return compute(feed, lossVariable, null);
+  }
+
+  /**
+   * As {@link #compute(Map, Function)}, through a plan of the gradient function when {@code plans} (built over
+   * {@link #gradientFunction}) has one: the gradients are then the plan's arrays, valid until its next call.
+   */
+  public Result compute(Map<String, INDArray> feed, Function<String, String> lossVariable, PlanCache plans) {
     Map<String, INDArray> mine = placeholdersOf(sd, feed);
     List<String> vars = lossKeys.stream().map(lossVariable).toList();
+    if (plans != null) {
+      Map<String, String> gradName = new LinkedHashMap<>();
+      for (String w : trainable) {
+        SDVariable g = sd.getVariable(w).getGradient();
+        if (g != null) gradName.put(w, g.name());
+      }
+      List<String> outs = new ArrayList<>(vars);
+      outs.addAll(gradName.values());
+      Map<String, INDArray> r = plans.run(mine, outs);
+      if (r != null) {
+        Map<String, Double> losses = new LinkedHashMap<>();
+        for (int i = 0; i < vars.size(); i++) losses.put(lossKeys.get(i), r.get(vars.get(i)).getDouble(0));
+        Map<String, INDArray> grads = new HashMap<>();
+        for (var e : gradName.entrySet()) grads.put(e.getKey(), r.get(e.getValue()));
+        return new Result(losses, grads);
+      }
+    }
     OutAndGrad og = GradientCall.run(sd, mine, vars, trainable); // releases arrays during and after the call
     Map<String, Double> losses = new java.util.LinkedHashMap<>();
     for (int i = 0; i < vars.size(); i++) losses.put(lossKeys.get(i), og.getOutputs().get(vars.get(i)).getDouble(0));

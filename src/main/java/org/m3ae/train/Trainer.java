@@ -2,12 +2,14 @@ package org.m3ae.train;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.Pointer;
 import org.m3ae.data.pipeline.Batch;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -20,7 +22,13 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Trainer {
   /** Optimisation settings of a run. */
   public record Settings(int steps, int accumulate, LrSchedule schedule, Map<String, Double> multipliers,
-      double clipNorm, int gcEvery) {}
+      double clipNorm, int gcEvery, Executor executor) {
+    /** Gradient calls through plans ({@link Executor#PLAN}). */
+    public Settings(int steps, int accumulate, LrSchedule schedule, Map<String, Double> multipliers, double clipNorm,
+        int gcEvery) {
+      this(steps, accumulate, schedule, multipliers, clipNorm, gcEvery, Executor.PLAN);
+    }
+  }
 
   private final TrainTask task;
   private final Supplier<Batch> data;
@@ -29,6 +37,8 @@ public final class Trainer {
   private final List<TrainingListener> listeners;
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private String lastCheckpoint;
+  /** Plans of each gradient graph, by graph identity (a task may hand out new GradientGraph records per step). */
+  private final Map<SameDiff, PlanCache> plans = new IdentityHashMap<>();
 
   public Trainer(TrainTask task, Supplier<Batch> data, Settings s, AdamW adam, List<TrainingListener> listeners) {
     this.task = task;
@@ -37,7 +47,12 @@ public final class Trainer {
     this.adam = adam;
     this.listeners = listeners;
     for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
-    for (GradientGraph g : task.gradientGraphs()) buildGradientFunction(g.sd());
+    for (GradientGraph g : task.gradientGraphs()) {
+      buildGradientFunction(g.sd());
+      if (s.executor() == Executor.PLAN) {
+        plans.put(g.sd(), new PlanCache(g.gradientFunction(), "gradient of " + String.join("+", g.lossKeys())));
+      }
+    }
   }
 
   /**
@@ -106,7 +121,7 @@ public final class Trainer {
       pairs += batch.size();
       Map<String, INDArray> feed = task.feed(batch, step, micro);
       for (GradientGraph g : task.gradientGraphs()) {
-        GradientGraph.Result r = g.compute(feed, task::lossVariable);
+        GradientGraph.Result r = g.compute(feed, task::lossVariable, plans.get(g.sd()));
         for (var e : r.losses().entrySet()) {
           if (!Double.isFinite(e.getValue())) {
             throw new TrainingDivergedException(step, e.getKey(), e.getValue(), lastCheckpoint);
@@ -145,7 +160,11 @@ public final class Trainer {
     return new StepMetrics(StepMetrics.STEP, step, System.currentTimeMillis(), v);
   }
 
-  /** {@code acc += scale · g} per variable; the first contribution is kept as is when no scaling is needed. */
+  /**
+   * {@code acc += scale · g} per variable; the first contribution is kept as is when no scaling is needed (a plan's
+   * gradient array is then accumulated into in place: each graph runs once per micro-batch, and with more than one
+   * micro-batch the scaling makes a copy).
+   */
   public static void addInto(Map<String, INDArray> acc, Map<String, INDArray> g, double scale) {
     for (var e : g.entrySet()) {
       INDArray a = acc.get(e.getKey());
@@ -164,6 +183,24 @@ public final class Trainer {
       sq += Nd4j.getBlasWrapper().dot(flat, flat);
     }
     return Math.sqrt(sq);
+  }
+
+  /**
+   * How the gradient calls ran, one line per graph: plans built and kept, or why the graph used SameDiff's session
+   * (a run logs it at the end; docs/performance.md).
+   */
+  public String executorReport() {
+    if (plans.isEmpty()) return "every gradient call through SameDiff's session (executor: session)";
+    StringBuilder b = new StringBuilder();
+    for (GradientGraph g : task.gradientGraphs()) {
+      PlanCache c = plans.get(g.sd());
+      if (c == null) continue;
+      if (b.length() > 0) b.append("; ");
+      b.append(String.join("+", g.lossKeys())).append(": ");
+      if (c.sessionOnly() != null) b.append("SameDiff's session (").append(c.sessionOnly()).append(")");
+      else b.append(c.builds()).append(" plans built, ").append(c.size()).append(" kept");
+    }
+    return b.toString();
   }
 
   public AdamW optimizer() {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.m3ae.data.pipeline.Batch;
+import org.m3ae.model.Buckets;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.ModelConfigLoader;
 import org.m3ae.model.Names;
@@ -24,7 +25,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * Word lookups through the batch's own vocabulary against the reference one-hot product with the whole table (the
  * path the finite-difference check covers): the same loss terms and the same gradient for every weight — the word
  * table's included, on a batch where ids repeat (padding, frequent words) — through one joint call and through the
- * per-pass calls the trainer makes.
+ * per-pass calls the trainer makes. The batch vocabulary is padded to a {@link Buckets} size with id -1 and zero rows,
+ * which must change nothing.
  */
 class VocabSelectTest {
   private static final Map<String, Double> WEIGHTS = Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0, "hid", 1.0, "attn", 1.0);
@@ -38,13 +40,20 @@ class VocabSelectTest {
     Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 5);
     Map<String, INDArray> feed = task.feed(batch, 0, 0);
     int[] ids = feed.get("mlm/" + Names.TEXT_IDS).castTo(DataType.INT32).dup().data().asInt();
-    int distinct = (int) feed.get(VocabSelect.IDS).length();
+    int[] selected = feed.get(VocabSelect.IDS).castTo(DataType.INT32).dup().data().asInt();
+    int distinct = (int) Arrays.stream(selected).filter(i -> i >= 0).count();
+    int padded = selected.length;
     assertTrue(distinct < ids.length, "ids repeat in the batch: " + distinct + " distinct of " + ids.length);
     assertTrue(Arrays.stream(ids).distinct().count() <= distinct, "the MLM pass's ids are among the selected");
-    assertEquals(distinct, feed.get("mlm/" + VocabSelect.SELECT).columns());
+    assertEquals(Buckets.up(distinct), padded, "padded to a bucket");
+    assertTrue(padded > distinct, "this batch exercises the padding: " + distinct + " distinct, " + padded + " rows");
+    for (int i = distinct; i < padded; i++) assertEquals(-1, selected[i], "padding id");
+    assertEquals(padded, feed.get("mlm/" + VocabSelect.SELECT).columns());
     for (GradientGraph p : passes) {
       assertTrue(p.trainable().contains(VocabSelect.ROWS), "pass graphs differentiate the rows");
-      assertEquals(distinct, p.sd().getArrForVarName(VocabSelect.ROWS).rows());
+      INDArray rows = p.sd().getArrForVarName(VocabSelect.ROWS);
+      assertEquals(padded, rows.rows());
+      assertEquals(0.0, rows.getRow(padded - 1).amaxNumber().doubleValue(), 0.0, "padding rows are zero");
     }
     assertTrue(!g.trainable().contains(VocabSelect.ROWS), "the rows are no model weight");
 

@@ -1,0 +1,9 @@
+package org.m3ae.train;
+
+/** How a training step's gradient calls run (docs/performance.md, issue 14). */
+public enum Executor {
+  /** {@link GraphPlan}s replayed per feed shape, falling back to the session where a graph cannot be planned. */
+  PLAN,
+  /** SameDiff's own session on every call ({@link GradientCall}). */
+  SESSION
+}
