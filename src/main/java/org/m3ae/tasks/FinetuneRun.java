@@ -90,7 +90,8 @@ public final class FinetuneRun {
       manifest.write(runDir);
       writeRunJson(runDir, tc, configFile, model, initPath, heads, td, steps);
 
-      AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr()));
+      AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr(),
+          tc.train().noDecayOr()));
       Map<String, Double> mult = new LinkedHashMap<>();
       for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, tc.train().multiplier(g));
       Trainer.Settings ts = new Trainer.Settings(steps, tc.train().accumulateOr(), LrSchedule.of(tc.train().lr(), tc.train().warmupOr(), steps),
