@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.m3ae.tasks.FinetuneRun;
+import org.m3ae.tasks.HeadInit;
 import org.m3ae.tasks.TaskConfig;
 import org.m3ae.train.TrainingListener;
 import org.m3ae.ui.UiOptions;
@@ -17,6 +18,15 @@ import picocli.CommandLine.Option;
     description = "Fine-tune a pre-trained model on VQA, classification or retrieval (SPEC §5); selects the best epoch on a "
         + "validation split (carved from train when the dataset has none), never on test.")
 public final class FinetuneCommand implements Callable<Integer> {
+  /** {@code checkpoint} | {@code fresh}, the names the configs and run.json use. */
+  static final class HeadInitConverter implements picocli.CommandLine.ITypeConverter<HeadInit> {
+    @Override
+    public HeadInit convert(String v) {
+      for (HeadInit h : HeadInit.values()) if (h.id().equals(v)) return h;
+      throw new picocli.CommandLine.TypeConversionException("--init-heads: expected checkpoint or fresh, got '" + v + "'");
+    }
+  }
+
   @Option(names = "--config", required = true, description = "Task run config (configs/runs/vqa-*.yaml, finetune-*.yaml, retrieval-*.yaml).")
   Path config;
 
@@ -24,6 +34,12 @@ public final class FinetuneCommand implements Callable<Integer> {
       + "the official m3ae.ckpt (.ckpt/.pt/.pth/.bin, read directly); the position grid is resized to the task's image "
       + "size. Overrides 'init' of the config; 'none' fine-tunes from random initialisation.")
   String init;
+
+  @Option(names = "--init-heads", defaultValue = "checkpoint", converter = HeadInitConverter.class,
+      description = "checkpoint (default): continue from the init file's task head (vqa_head / cls_head / irtr_head of a "
+          + "fine-tuned checkpoint) when it has one; a head of another label count is an error. fresh: start the head from "
+          + "random whatever the file holds (what the official code does when fine-tuning from a load_path).")
+  HeadInit initHeads;
 
   @Option(names = "--out", description = "Run directory (default runs/<name from the config>).")
   Path out;
@@ -46,7 +62,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     try (UiSession s = ui.start(runDir)) {
       List<TrainingListener> extra = new ArrayList<>();
       if (s.enabled()) extra.add(s.listener());
-      FinetuneRun.Result r = FinetuneRun.run(tc, config, initPath, runDir, maxSteps, extra, System.out);
+      FinetuneRun.Result r = FinetuneRun.run(tc, config, initPath, initHeads, runDir, maxSteps, extra, System.out);
       System.out.printf("done: %d steps in %.1f s → %s; best %s %.4f at step %d (weights %s%s)%n", r.steps(), r.seconds(), r.runDir(),
           r.selectMetric(), r.bestVal(), r.bestStep() + 1, r.weights().getFileName(), r.sdz() == null ? "" : ", inference graph " + r.sdz().getFileName());
     }

@@ -91,11 +91,13 @@ public final class PretrainRun {
       // before the (long) teacher load: its embeddings must be indexed by the data's ids
       if (needTeacher) RobertaIdsGuard.checkWeights(Path.of(rc.teacher().weights()), data.tokenizer());
       Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights())) : null;
-      BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize());
+      BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize(),
+          rc.train().mlmMaskingOr());
       long seed = rc.train().seedOr();
       try (BatchStream stream = new BatchStream(data, rc.data().splitOr(), opts, rc.train().batchSize(), seed, rc.data().workersOr())) {
         Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpointsOr());
-        AdamW adam = new AdamW(new AdamW.Settings(rc.train().beta1(), rc.train().beta2(), rc.train().epsOr(), rc.train().weightDecayOr()));
+        AdamW adam = new AdamW(new AdamW.Settings(rc.train().beta1(), rc.train().beta2(), rc.train().epsOr(), rc.train().weightDecayOr(),
+            rc.train().noDecayOr()));
         int start = 0;
         String lastCkpt = null;
         var latest = resume ? ckpts.latest() : java.util.Optional.<Path>empty();

@@ -24,6 +24,7 @@ import org.m3ae.train.StepMetrics;
 import org.m3ae.train.Trainer;
 import org.m3ae.train.TrainingListener;
 import org.m3ae.weights.GraphWeights;
+import org.m3ae.weights.KeyMap;
 import org.m3ae.weights.LoadReport;
 import org.m3ae.weights.RobertaIdsGuard;
 import org.m3ae.weights.TensorSource;
@@ -34,7 +35,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 
 /**
- * One fine-tuning run (SPEC §5): loads the pre-trained weights (heads start fresh; irtr_head from the ITM match row),
+ * One fine-tuning run (SPEC §5): loads the pre-trained weights (the task head from the file when it has one and
+ * {@link HeadInit#CHECKPOINT}, else fresh; irtr_head then from the ITM match row),
  * trains with {@link Trainer} (AdamW, warm-up + linear decay, per-group learning rates), validates on the validation
  * split every epoch and keeps the best weights. Writes into {@code runDir}: {@code run.json} (kind finetune),
  * {@code task.json} (what {@link Predictor} and {@code evaluate} need), {@code metrics.jsonl} (steps and
@@ -49,6 +51,12 @@ public final class FinetuneRun {
 
   public static Result run(TaskConfig tc, Path configFile, Path init, Path runDir, Integer maxSteps,
       List<TrainingListener> extra, PrintStream out) {
+    return run(tc, configFile, init, HeadInit.CHECKPOINT, runDir, maxSteps, extra, out);
+  }
+
+  /** @param heads whether a task head in the init file is loaded ({@link HeadInit#CHECKPOINT}) or ignored */
+  public static Result run(TaskConfig tc, Path configFile, Path init, HeadInit heads, Path runDir, Integer maxSteps,
+      List<TrainingListener> extra, PrintStream out) {
     long t0 = System.nanoTime();
     ModelConfig model = ModelConfig.load(Path.of(tc.model()));
     TaskKind kind = tc.kind();
@@ -61,7 +69,7 @@ public final class FinetuneRun {
       TaskGraph train = TaskGraph.build(model, kind, outputs, textLen, !frozen, frozen, candidates, seed);
       if (!tc.train().dropoutOr()) train.graph().dropout().disable();
       Path initPath = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
-      if (initPath != null) loadPretrained(train, initPath, td.data().tokenizer(), out);
+      if (initPath != null) loadPretrained(train, initPath, td.data().tokenizer(), heads, out);
       else out.println(tc.name() + ": no init checkpoint: fine-tuning from random initialisation");
       if (frozen) out.println("frozen (not trained, no dropout): " + train.freezeEmbeddings());
       TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, false, candidates, seed);
@@ -80,9 +88,10 @@ public final class FinetuneRun {
       Files.createDirectories(runDir);
       TaskManifest manifest = TaskManifest.of(tc, configFile, model, td, outputs, textLen);
       manifest.write(runDir);
-      writeRunJson(runDir, tc, configFile, model, initPath, td, steps);
+      writeRunJson(runDir, tc, configFile, model, initPath, heads, td, steps);
 
-      AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr()));
+      AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr(),
+          tc.train().noDecayOr()));
       Map<String, Double> mult = new LinkedHashMap<>();
       for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, tc.train().multiplier(g));
       Trainer.Settings ts = new Trainer.Settings(steps, tc.train().accumulateOr(), LrSchedule.of(tc.train().lr(), tc.train().warmupOr(), steps),
@@ -185,35 +194,78 @@ public final class FinetuneRun {
     };
   }
 
-  /**
-   * Backbone from a pre-training checkpoint; heads of this task start fresh (irtr_head from the ITM match row). The
-   * file is a run's graph-layout weights or a checkpoint under the official M3AE names (the .ckpt itself): the key map
-   * follows the file, as in {@code import}.
-   */
+  /** {@link #loadPretrained(TaskGraph, Path, TextTokenizer, HeadInit, PrintStream)} with the file's head, if any. */
   static LoadReport loadPretrained(TaskGraph g, Path file, TextTokenizer tok, PrintStream out) {
+    return loadPretrained(g, file, tok, HeadInit.CHECKPOINT, out);
+  }
+
+  /**
+   * Backbone from a pre-training or fine-tuned checkpoint. The task head comes from the file when it carries one of
+   * the right shape and {@code heads} is {@link HeadInit#CHECKPOINT} (a released fine-tuned M3AE continues from its
+   * head; a head of another label count is an error naming the key and both shapes); otherwise it starts fresh, and
+   * irtr_head from the ITM match row (m3ae_module.py). The file is a run's graph-layout weights or a checkpoint under
+   * the official M3AE names (the .ckpt itself): the key map follows the file, as in {@code import}.
+   */
+  static LoadReport loadPretrained(TaskGraph g, Path file, TextTokenizer tok, HeadInit heads, PrintStream out) {
     if (!Files.isRegularFile(file)) throw new IllegalArgumentException("init checkpoint not found: " + file);
     try (TensorSource src = TensorSources.open(file)) {
       RobertaIdsGuard.checkWeights(src, tok);
-      LoadReport r = WeightLoader.load(g.sd(), src, TensorSources.keyMapFor(src));
+      KeyMap map = TensorSources.keyMapFor(src);
+      if (heads == HeadInit.FRESH) {
+        map = withoutTaskHeads(map);
+      } else {
+        TaskHeads.checkShapes(g.sd(), src, map, "fine-tune with the label set it was trained on, or pass --init-heads fresh "
+            + "to start the head from random");
+      }
+      LoadReport r = WeightLoader.load(g.sd(), src, map);
       List<String> missing = new ArrayList<>();
-      for (String k : r.missing().keySet()) if (!isTaskHead(k)) missing.add(k);
+      List<String> headMissing = new ArrayList<>();
+      for (String k : r.missing().keySet()) (TaskHeads.isTaskHead(k) ? headMissing : missing).add(k);
       if (!missing.isEmpty()) {
         throw new IllegalArgumentException(file + ": checkpoint lacks " + missing.size() + " backbone variables of "
             + g.graph().config().name() + ", e.g. '" + missing.get(0) + "' (" + r.missing().get(missing.get(0))
             + "): is it a checkpoint of this model config?");
       }
-      String head = "";
-      if (g.kind() == TaskKind.RETRIEVAL && !r.missing().isEmpty()) {
+      int headVars = 0;
+      for (SDVariable v : g.sd().variables()) {
+        if (v.getVariableType() == VariableType.VARIABLE && TaskHeads.isTaskHead(v.name())) headVars++;
+      }
+      if (!headMissing.isEmpty() && headMissing.size() < headVars && heads == HeadInit.CHECKPOINT) {
+        // half a head (e.g. vqa_head.0 without vqa_head.3) cannot be what anyone trained: refuse rather than mix
+        throw new IllegalArgumentException(file + ": has part of the task head only: lacks '" + headMissing.get(0) + "' ("
+            + r.missing().get(headMissing.get(0)) + "); pass --init-heads fresh to start the whole head from random");
+      }
+      String head;
+      if (headMissing.isEmpty()) {
+        head = "; task head loaded from the checkpoint (" + g.outputs() + " outputs)";
+      } else if (g.kind() == TaskKind.RETRIEVAL) {
         head = TaskHeads.initIrtrFromItm(g.irtr(), src) ? "; irtr_head initialised from itm_head.fc column 1 (match)"
             : "; no itm_head in the checkpoint: irtr_head random";
+      } else {
+        head = heads == HeadInit.FRESH ? "; task head fresh (--init-heads fresh)" : "; no task head in the checkpoint: head random";
       }
       out.println("initialised from " + file + ": " + r.summary() + head);
       return r;
     }
   }
 
+  /** {@code map} with every task-head variable left unmapped (fresh), and the file's head keys reported as ignored. */
+  static KeyMap withoutTaskHeads(KeyMap map) {
+    return new KeyMap() {
+      @Override
+      public Rule rule(String target, long[] shape) {
+        return TaskHeads.isTaskHead(target) ? null : map.rule(target, shape);
+      }
+
+      @Override
+      public String whyUnused(String key) {
+        return TaskHeads.isTaskHead(key) ? "task head of the file, ignored (--init-heads fresh)" : map.whyUnused(key);
+      }
+    };
+  }
+
   static boolean isTaskHead(String name) {
-    return name.startsWith("vqa_head.") || name.startsWith("cls_head.") || name.startsWith("irtr_head.");
+    return TaskHeads.isTaskHead(name);
   }
 
   /** {@link #loadInto(SameDiff, Path)} for data from {@code tok}, which must be able to index the weights' embeddings. */
@@ -225,7 +277,9 @@ public final class FinetuneRun {
   /** All weights of a fine-tuned model (backbone and head) into a graph with the same variables; key map as above. */
   public static void loadInto(SameDiff sd, Path file) {
     try (TensorSource src = TensorSources.open(file)) {
-      LoadReport r = WeightLoader.load(sd, src, TensorSources.keyMapFor(src));
+      KeyMap map = TensorSources.keyMapFor(src);
+      TaskHeads.checkShapes(sd, src, map, "evaluate with the config (label set) the model was fine-tuned with");
+      LoadReport r = WeightLoader.load(sd, src, map);
       if (!r.missing().isEmpty()) {
         String k = r.missing().keySet().iterator().next();
         throw new IllegalArgumentException(file + ": lacks " + r.missing().size() + " variables of the task graph, e.g. '" + k
@@ -241,8 +295,8 @@ public final class FinetuneRun {
     }
   }
 
-  static void writeRunJson(Path runDir, TaskConfig tc, Path configFile, ModelConfig model, Path init, TaskData td, int steps)
-      throws IOException {
+  static void writeRunJson(Path runDir, TaskConfig tc, Path configFile, ModelConfig model, Path init, HeadInit heads,
+      TaskData td, int steps) throws IOException {
     ObjectMapper om = new ObjectMapper();
     ObjectNode n = om.createObjectNode();
     n.put("name", tc.name());
@@ -251,6 +305,7 @@ public final class FinetuneRun {
     n.put("model", model.name());
     n.put("config", configFile == null ? null : configFile.toString());
     n.put("init", init == null ? null : init.toString());
+    n.put("init_heads", init == null ? null : heads.id());
     n.put("pipeline", tc.data().pipeline());
     n.put("validation", td.valNote());
     n.put("steps", steps);

@@ -70,6 +70,7 @@ public record TaskConfig(
       List<Double> betas,
       Double warmup,
       @JsonProperty("clip_norm") Double clipNorm,
+      @JsonProperty("no_decay") org.m3ae.train.NoDecay noDecay,
       Long seed,
       Boolean dropout,
       @JsonProperty("max_steps") Integer maxSteps,
@@ -139,6 +140,7 @@ public record TaskConfig(
         }
       }
     }
+    if (train.clipNormOr() < 0) throw new ConfigException(src + ": key 'train.clip_norm': must be ≥ 0 (0 = no clipping)");
     if (train.negativesOr() < 1) throw new ConfigException(src + ": key 'train.negatives': must be ≥ 1");
     if (data.valSplit() == null && !(data.valFractionOr() > 0 && data.valFractionOr() < 0.5)) {
       throw new ConfigException(src + ": key 'data.val_fraction': a fraction in (0, 0.5)");

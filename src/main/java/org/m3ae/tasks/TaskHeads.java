@@ -82,6 +82,51 @@ public final class TaskHeads {
     return true;
   }
 
+  /**
+   * Whether a graph variable (or an official checkpoint key: the names are the same, SPEC §4) belongs to a downstream
+   * head, which m3ae_module.py builds per task: {@code vqa_head}, {@code cls_head}, {@code irtr_head}.
+   */
+  public static boolean isTaskHead(String name) {
+    return name.startsWith("vqa_head.") || name.startsWith("cls_head.") || name.startsWith("irtr_head.");
+  }
+
+  /**
+   * Checks, before a load, that every head variable of {@code sd} whose key {@code src} carries can take that key's
+   * value: a head fine-tuned on another label set (498 VQA-RAD answers into a 222-answer SLAKE graph) is an error naming
+   * the key, the file's shape, the graph's, and {@code fix}. Without this the loader would stop at the first mismatch
+   * with no word on label counts.
+   */
+  public static void checkShapes(SameDiff sd, TensorSource src, org.m3ae.weights.KeyMap map, String fix) {
+    java.util.List<SDVariable> vars = new java.util.ArrayList<>();
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE && isTaskHead(v.name())) vars.add(v);
+    }
+    // weights before biases: a weight's two shapes say more (both widths and the label count) than a bias's one
+    vars.sort(java.util.Comparator.comparingInt(v -> -v.getArr().rank()));
+    for (SDVariable v : vars) {
+      long[] shape = v.getArr().shape();
+      org.m3ae.weights.KeyMap.Rule rule = map.rule(v.name(), shape);
+      if (rule == null || !src.contains(rule.sourceKey())) continue;
+      try {
+        rule.transform().apply(src, rule.sourceKey(), shape);
+      } catch (org.m3ae.weights.WeightsException e) {
+        long[] have = src.shape(rule.sourceKey());
+        String head = v.name().substring(0, v.name().indexOf('.'));
+        // the graph keeps Linear weights [in, out]; PyTorch (and the official checkpoint) [out, in]
+        String torch = shape.length == 2 ? " (PyTorch layout [out, in]: [" + shape[1] + ", " + shape[0] + "])" : "";
+        throw new IllegalArgumentException(src.origin() + ": key '" + rule.sourceKey() + "' has shape "
+            + java.util.Arrays.toString(have) + ", but this task's " + head + " needs " + java.util.Arrays.toString(shape)
+            + torch + ": the file's " + head + " was trained for another number of outputs (answers, classes) than the "
+            + outputsOf(sd, head) + " of this task; " + fix, e);
+      }
+    }
+  }
+
+  private static String outputsOf(SameDiff sd, String head) {
+    SDVariable last = sd.getVariable(head + (head.equals("irtr_head") ? ".bias" : ".3.bias"));
+    return last == null ? "?" : Long.toString(last.getArr().length());
+  }
+
   /** LayerNorm over the last axis of [B, D], biased variance as torch. */
   public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable shift, double eps) {
     SDVariable mu = x.mean(true, 1);

@@ -14,14 +14,19 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * AdamW as M3AE configures it (SPEC §2.6: HF AdamW, betas (0.9, 0.98), eps 1e-8, weight decay 0.01 decoupled
- * from the gradient, none on biases and LayerNorm), with one learning-rate multiplier per parameter group.
+ * from the gradient, none on the names {@link NoDecay} exempts), with one learning-rate multiplier per parameter group.
  * Written over ND4J arrays because SameDiff's {@code TrainingConfig} has one updater and one learning rate for the
  * whole graph. The moments live here, outside the graph, and are saved in their own file (a full model plus two
  * moments would exceed SameDiff's serialisation limit).
  */
 public final class AdamW {
-  /** Hyper-parameters; {@code groupOf} maps a variable name to its learning-rate group. */
-  public record Settings(double beta1, double beta2, double eps, double weightDecay) {}
+  /** Hyper-parameters; {@code noDecay} picks the parameters that are not decayed. */
+  public record Settings(double beta1, double beta2, double eps, double weightDecay, NoDecay noDecay) {
+    /** With M3AE's no-decay rule. */
+    public Settings(double beta1, double beta2, double eps, double weightDecay) {
+      this(beta1, beta2, eps, weightDecay, NoDecay.M3AE);
+    }
+  }
 
   private final Settings s;
   private final Map<String, INDArray> m = new LinkedHashMap<>();
@@ -35,13 +40,6 @@ public final class AdamW {
   /** Steps taken so far (bias correction uses it). */
   public long steps() {
     return t;
-  }
-
-  /** M3AE's no-decay rule: names containing {@code bias}, {@code LayerNorm} or {@code norm}, plus 1-D gains. */
-  public static boolean decays(String name, long[] shape) {
-    String n = name.toLowerCase();
-    if (n.contains("bias") || n.contains("layernorm") || n.contains("norm") || n.contains("ln_")) return false;
-    return shape.length > 1;
   }
 
   /**
@@ -75,7 +73,7 @@ public final class AdamW {
       Nd4j.exec(new AdamUpdater(g, vi, mi, lr, s.beta1(), s.beta2(), s.eps(), (int) (t - 1)));
       if (lr == 0) continue;
       w.subi(g);
-      if (s.weightDecay() > 0 && decays(name, w.shape())) w.muli(1 - lr * s.weightDecay());
+      if (s.weightDecay() > 0 && s.noDecay().decays(name, w.shape())) w.muli(1 - lr * s.weightDecay());
     }
   }
 

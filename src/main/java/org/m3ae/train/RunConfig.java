@@ -53,6 +53,8 @@ public record RunConfig(
       Double eps,
       Double warmup,
       @JsonProperty("clip_norm") Double clipNorm,
+      @JsonProperty("no_decay") NoDecay noDecay,
+      @JsonProperty("mlm_masking") org.m3ae.masking.MlmMasking mlmMasking,
       Long seed,
       Boolean dropout,
       @JsonProperty("checkpoint_every") Integer checkpointEvery,
@@ -85,6 +87,11 @@ public record RunConfig(
       if (backward == null || backward.equals("per_pass")) return true;
       if (backward.equals("joint")) return false;
       throw new IllegalArgumentException("train.backward: expected per_pass or joint, got '" + backward + "'");
+    }
+
+    /** MLM corruption; default M3AE's whole-word collator (SPEC §2.2). */
+    public org.m3ae.masking.MlmMasking mlmMaskingOr() {
+      return mlmMasking == null ? org.m3ae.masking.MlmMasking.WHOLE_WORD : mlmMasking;
     }
 
     public int gcEveryOr() {
@@ -162,6 +169,7 @@ public record RunConfig(
         }
       }
     }
+    if (train.clipNormOr() < 0) throw new ConfigException(src + ": key 'train.clip_norm': must be ≥ 0 (0 = no clipping)");
     String s = maskSource();
     if (!List.of("random", "student", "teacher", "both").contains(s)) {
       throw new ConfigException(src + ": key 'mask.source': '" + s + "' is not random | student | teacher | both");

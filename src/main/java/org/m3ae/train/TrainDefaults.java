@@ -4,8 +4,9 @@ import java.util.List;
 
 /**
  * The optimisation settings pre-training and fine-tuning configs share (SPEC §2.6), with the defaults that apply
- * when a key is left out: AdamW betas 0.9/0.98 and weight decay 0.01, 10 % warm-up, clipping at 1.0, seed 0,
- * dropout on, no accumulation.
+ * when a key is left out, M3AE's (m3ae_utils.py {@code set_schedule}, config.py, main.py): AdamW betas 0.9/0.98 and
+ * weight decay 0.01 with M3AE's no-decay substrings, 10 % warm-up, no gradient clipping (M3AE's Lightning Trainer sets
+ * no {@code gradient_clip_val}), seed 0, dropout on, no accumulation.
  */
 public interface TrainDefaults {
   Integer accumulate();
@@ -17,6 +18,8 @@ public interface TrainDefaults {
   Double warmup();
 
   Double clipNorm();
+
+  NoDecay noDecay();
 
   Long seed();
 
@@ -42,8 +45,13 @@ public interface TrainDefaults {
     return warmup() == null ? 0.1 : warmup();
   }
 
+  /** Global gradient-norm clip; 0 = off (the default: M3AE does not clip). */
   default double clipNormOr() {
-    return clipNorm() == null ? 1.0 : clipNorm();
+    return clipNorm() == null ? 0.0 : clipNorm();
+  }
+
+  default NoDecay noDecayOr() {
+    return noDecay() == null ? NoDecay.M3AE : noDecay();
   }
 
   default long seedOr() {

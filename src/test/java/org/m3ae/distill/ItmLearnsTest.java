@@ -45,7 +45,8 @@ class ItmLearnsTest {
     Files.writeString(cfg, "name: itm-learns\nmodel: " + model + "\n"
         + "data: {pipeline: data-pipelines/synthetic.yaml, split: train, workers: 2}\n"
         + "train: {steps: 200, batch_size: 16, dropout: false, lr: 1.0e-3, lr_multipliers: {backbone: 1, fusion: 1, heads: 1},\n"
-        + "  warmup: 0.05, clip_norm: 1.0, seed: 0, checkpoint_every: 1000, keep_checkpoints: 1}\n"
+        + "  warmup: 0.05, clip_norm: 1.0, no_decay: norms_and_gains,\n"
+        + "  mlm_masking: per_token, seed: 0, checkpoint_every: 1000, keep_checkpoints: 1}\n"
         + "objectives: {mlm: 1, mim: 0, itm: 1}\n");
     PretrainRun.Result r = PretrainRun.run(RunConfig.load(cfg), cfg, dir.resolve("run"), null, false, List.of(),
         new PrintStream(new ByteArrayOutputStream()));

@@ -17,7 +17,7 @@ final class SyntheticBatch {
     try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
         .withImageSize(imageSize), BadRecordPolicy.SKIP);
         BatchStream stream = new BatchStream(data, "train",
-            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, seed, 1)) {
+            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16, org.m3ae.masking.MlmMasking.PER_TOKEN), 4, seed, 1)) {
       return stream.next();
     }
   }

@@ -1,5 +1,6 @@
 package org.m3ae.data.pipeline;
 
+import org.m3ae.masking.MlmMasking;
 import org.m3ae.masking.PatchMaskSampler;
 import org.m3ae.masking.RandomPatchMaskSampler;
 
@@ -8,11 +9,18 @@ import org.m3ae.masking.RandomPatchMaskSampler;
  *
  * @param mlm add MLM corruption and labels
  * @param mlmProbability SPEC §2.2: 0.15
+ * @param mlmMasking which tokens MLM corrupts (M3AE: the whole-word collator)
  * @param mimSampler null for no MIM arrays; else the patch sampler (random, or attention-guided)
  * @param itm add the ITM images and labels
  * @param patchSize ViT patch size (SPEC §1.1: 16)
  */
-public record BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize) {
+public record BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize,
+    MlmMasking mlmMasking) {
+
+  /** With M3AE's whole-word MLM masking. */
+  public BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize) {
+    this(mlm, mlmProbability, mimSampler, itm, patchSize, MlmMasking.WHOLE_WORD);
+  }
 
   /** Pre-training: MLM + MIM (75%) + ITM, as SPEC §2.1. */
   public static BatchOptions pretraining() {

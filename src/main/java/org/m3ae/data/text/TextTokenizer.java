@@ -34,6 +34,7 @@ public final class TextTokenizer implements AutoCloseable {
   private final SpecialIds specials;
   private final int vocabSize;
   private final String vocabularyDigest;
+  private org.m3ae.masking.MlmMasker.WordPieces wordPieces = org.m3ae.masking.MlmMasker.WordPieces.NONE;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed;
 
@@ -68,7 +69,9 @@ public final class TextTokenizer implements AutoCloseable {
           spec.style() == TokenizerStyle.ROBERTA
               ? new SpecialIds(id(root, "<s>", origin), id(root, "<pad>", origin), id(root, "</s>", origin), id(root, "<unk>", origin), id(root, "<mask>", origin))
               : new SpecialIds(id(root, "[CLS]", origin), id(root, "[PAD]", origin), id(root, "[SEP]", origin), id(root, "[UNK]", origin), id(root, "[MASK]", origin));
-      return new TextTokenizer(hf, spec, sp, maxId + 1, RobertaBaseVocabulary.digest(root));
+      TextTokenizer t = new TextTokenizer(hf, spec, sp, maxId + 1, RobertaBaseVocabulary.digest(root));
+      t.wordPieces = wordPieces(root);
+      return t;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot load tokenizer " + spec.file() + ": " + e.getMessage(), e);
     }
@@ -152,6 +155,25 @@ public final class TextTokenizer implements AutoCloseable {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /** What the whole-word MLM collator reads from token strings (MlmMasker.WordPieces). */
+  public org.m3ae.masking.MlmMasker.WordPieces wordPieces() {
+    return wordPieces;
+  }
+
+  private static org.m3ae.masking.MlmMasker.WordPieces wordPieces(JsonNode root) {
+    java.util.BitSet cont = new java.util.BitSet(), skip = new java.util.BitSet();
+    java.util.function.BiConsumer<String, Integer> see = (tok, id) -> {
+      if (tok.startsWith("##")) cont.set(id);
+      if (tok.equals("[CLS]") || tok.equals("[SEP]")) skip.set(id);
+    };
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      see.accept(e.getKey(), e.getValue().asInt());
+    }
+    for (JsonNode t : root.path("added_tokens")) see.accept(t.path("content").asText(), t.path("id").asInt());
+    return new org.m3ae.masking.MlmMasker.WordPieces(cont, skip);
   }
 
   private static int maxId(JsonNode root) {
