@@ -14,6 +14,8 @@ import org.m3ae.model.Names;
 import org.m3ae.model.ParameterCount;
 import org.m3ae.model.Pass;
 import org.m3ae.model.RandomInputs;
+import org.m3ae.train.Executor;
+import org.m3ae.train.PlanCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -27,7 +29,15 @@ public final class Bench {
   /** What to run. {@code imageSize}/{@code textLen} 0 keep the configs' values. */
   public record Options(
       List<Path> models, int batch, int trainBatch, int repeats, int warmup, int trainWarmup, int imageSize, int textLen,
-      boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile) {
+      boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile,
+      Executor executor) {
+    /** Inference through plans ({@link Executor#PLAN}). */
+    public Options(List<Path> models, int batch, int trainBatch, int repeats, int warmup, int trainWarmup, int imageSize,
+        int textLen, boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile) {
+      this(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency, train, gcEachStep,
+          sgemmSize, profile, Executor.PLAN);
+    }
+
     public static Options defaults(List<Path> models) {
       return new Options(models, 4, 1, 3, 1, 4, 288, 64, true, true, true, true, 2048, false);
     }
@@ -185,7 +195,14 @@ public final class Bench {
   private BenchReport.Measurement timeForward(M3aeGraph g, Pass p, int batch, ModelConfig c, String what) {
     Map<String, INDArray> in = RandomInputs.forPass(g, p, batch, c.init().seed());
     String out = p.name(Names.JOINT);
-    return timeSteps(() -> g.sd().output(in, out), batch, FlopCount.inference(c), what, false, opt.warmup());
+    if (opt.executor() == Executor.SESSION) {
+      return timeSteps(() -> g.sd().output(in, out), batch, FlopCount.inference(c), what, false, opt.warmup());
+    }
+    PlanCache plans = new PlanCache(g.sd(), what);
+    List<String> outs = List.of(out);
+    return timeSteps(() -> {
+      if (plans.run(in, outs) == null) g.sd().output(in, out);
+    }, batch, FlopCount.inference(c), what, false, opt.warmup());
   }
 
   private List<BenchReport.OpRow> profileForward(M3aeGraph g, Pass p, int batch, ModelConfig c) {

@@ -1,5 +1,7 @@
 package org.m3ae.bench;
 
+import org.m3ae.train.Executor;
+
 /**
  * The training-step sources of the bench: {@link TrainerStepFactory} (the project's trainer step, update included) and
  * {@link GradientStepFactory} (forward+backward of the three pre-training passes only).
@@ -17,9 +19,14 @@ public final class TrainSteps {
    * backward over all passes, {@code train.backward: joint}) or {@code grad} (forward+backward only).
    */
   public static TrainStepFactory named(String name) {
+    return named(name, Executor.PLAN);
+  }
+
+  /** As {@link #named(String)}, the trainer's gradient calls through {@code executor}. */
+  public static TrainStepFactory named(String name, Executor executor) {
     return switch (name) {
-      case "trainer" -> new TrainerStepFactory(true);
-      case "joint" -> new TrainerStepFactory(false);
+      case "trainer" -> new TrainerStepFactory(true, executor);
+      case "joint" -> new TrainerStepFactory(false, executor);
       case "grad" -> new GradientStepFactory();
       default -> throw new IllegalArgumentException("--train-step: 'trainer', 'joint' or 'grad', not '" + name + "'");
     };

@@ -15,6 +15,7 @@ import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
+import org.m3ae.train.Executor;
 import org.m3ae.train.LrSchedule;
 import org.m3ae.train.Trainer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,22 +30,30 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class TrainerStepFactory implements TrainStepFactory {
   private final boolean perPass;
+  private final Executor executor;
 
   /** @param perPass one gradient call per pass (the trainer's default) or one over all passes ({@code joint}) */
   public TrainerStepFactory(boolean perPass) {
+    this(perPass, Executor.PLAN);
+  }
+
+  /** @param executor how the trainer runs its gradient calls */
+  public TrainerStepFactory(boolean perPass, Executor executor) {
     this.perPass = perPass;
+    this.executor = executor;
   }
 
   @Override
   public String name() {
-    return "Trainer step (DistillTask + AdamW, " + (perPass ? "one backward per pass" : "one joint backward") + ")";
+    return "Trainer step (DistillTask + AdamW, " + (perPass ? "one backward per pass" : "one joint backward") + ", "
+        + executor.name().toLowerCase(java.util.Locale.ROOT) + " executor)";
   }
 
   @Override
   public TrainStep pretrain(ModelConfig model, int batch, long seed) {
     PretrainGraph g = new PretrainGraph(model, null, null, objectives(), true);
     DistillTask task = new DistillTask(g, null, DistillTask.MaskSource.RANDOM, model.mim().maskRatio(), 0.95, 0.30, 1000, seed, perPass);
-    return new Step(task, synthetic(model, batch, seed), batch,
+    return new Step(task, synthetic(model, batch, seed), batch, executor,
         "pre-training step: MLM+MIM+ITM, dropout, AdamW (DistillTask without teacher)");
   }
 
@@ -78,7 +87,7 @@ public final class TrainerStepFactory implements TrainStepFactory {
     Teacher t = Teacher.of(M3aeModel.build(teacher, BuildOptions.defaults()));
     DistillTask task = new DistillTask(g, t, DistillTask.MaskSource.BOTH, student.mim().maskRatio(), 0.95, 0.30, 1000, seed,
         perPass);
-    return new Step(task, synthetic(student, batch, seed), batch,
+    return new Step(task, synthetic(student, batch, seed), batch, executor,
         "distillation step: teacher forward, attention-guided mask (both), MLM+MIM+ITM+hidden+attention KD, AdamW");
   }
 
@@ -164,10 +173,10 @@ public final class TrainerStepFactory implements TrainStepFactory {
     private final String description;
     private int step;
 
-    Step(DistillTask task, Batch batch, int size, String description) {
+    Step(DistillTask task, Batch batch, int size, Executor executor, String description) {
       this.size = size;
-      this.description = description;
-      Trainer.Settings s = new Trainer.Settings(Integer.MAX_VALUE, 1, new LrSchedule(1e-4, 0, 0), Map.of(), 1.0, 0);
+      this.description = description + ", " + executor.name().toLowerCase(java.util.Locale.ROOT) + " executor";
+      Trainer.Settings s = new Trainer.Settings(Integer.MAX_VALUE, 1, new LrSchedule(1e-4, 0, 0), Map.of(), 1.0, 0, executor);
       this.trainer = new Trainer(task, () -> batch, s, new AdamW(new AdamW.Settings(0.9, 0.98, 1e-6, 0.01)), List.of());
     }
 

@@ -7,6 +7,7 @@ import org.m3ae.bench.Bench;
 import org.m3ae.bench.BenchReport;
 import org.m3ae.bench.Peer;
 import org.m3ae.bench.TrainSteps;
+import org.m3ae.train.Executor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -64,6 +65,11 @@ public final class BenchCommand implements Callable<Integer> {
       description = "trainer: the project's full step (DistillTask + AdamW, one backward per pass); joint: the same with one backward over all passes; grad: forward+backward only (default ${DEFAULT-VALUE}).")
   String trainStep;
 
+  @Option(names = "--executor", defaultValue = "plan",
+      description = "plan: inference and training steps replayed from execution plans (the trainer's default); session: "
+          + "SameDiff's own session on every call, as before plans (default ${DEFAULT-VALUE}).")
+  String executor;
+
   @Option(names = "--json", description = "Print the report as JSON (progress goes to stderr).")
   boolean json;
 
@@ -97,10 +103,15 @@ public final class BenchCommand implements Callable<Integer> {
       return 0;
     }
     if (models == null || models.isEmpty()) throw new IllegalArgumentException("--models is required (or --from-json)");
+    Executor exec = switch (executor) {
+      case "plan" -> Executor.PLAN;
+      case "session" -> Executor.SESSION;
+      default -> throw new IllegalArgumentException("--executor: 'plan' or 'session', not '" + executor + "'");
+    };
     var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, true, !noLatency,
-        !noTrain, !noGc, sgemmSize, profile);
+        !noTrain, !noGc, sgemmSize, profile, exec);
     Peer.Settings peerSettings = peer ? new Peer.Settings(python, peerScript, peerDir, peerThreads) : null;
-    BenchReport r = new Bench(opt, TrainSteps.named(trainStep), System.err, peerSettings).run();
+    BenchReport r = new Bench(opt, TrainSteps.named(trainStep, exec), System.err, peerSettings).run();
     System.out.println(json ? r.toJson() : r.toTable());
     return 0;
   }
