@@ -9,6 +9,7 @@ import org.m3ae.masking.AttentionGuidedSampler;
 import org.m3ae.masking.MimRemasker;
 import org.m3ae.masking.PatchImportance;
 import org.m3ae.train.GradientGraph;
+import org.m3ae.train.PlanCache;
 import org.m3ae.train.TrainTask;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,6 +41,7 @@ public final class DistillTask implements TrainTask {
   private final double rEnd;
   private final int totalSteps;
   private final long seed;
+  private PlanCache studentPlans; // the clean pass the attention-guided mask reads, per batch shape
   private final boolean perPass;
 
   /** @param perPass one gradient call per pass ({@link PretrainGraph#perPassGraphs}) instead of one for all three */
@@ -122,7 +124,10 @@ public final class DistillTask implements TrainTask {
     INDArray sUni = null, sMul = null, tUni = null, tMul = null;
     if (source == MaskSource.STUDENT || source == MaskSource.BOTH) {
       List<String> names = graph.maskAttentionNames();
-      Map<String, INDArray> s = graph.sd().output(PretrainGraph.cleanFeed(batch), names.toArray(new String[0]));
+      Map<String, INDArray> feed = PretrainGraph.cleanFeed(batch);
+      if (studentPlans == null) studentPlans = new PlanCache(graph.sd(), "student clean pass");
+      Map<String, INDArray> s = studentPlans.run(feed, names); // read at once, before the next step's call
+      if (s == null) s = graph.sd().output(feed, names.toArray(new String[0]));
       sUni = PatchImportance.uniModal(s.get(names.get(0)));
       sMul = PatchImportance.multiModal(s.get(names.get(1)), textMask);
     }

@@ -12,6 +12,7 @@ import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
+import org.m3ae.train.PlanCache;
 import org.m3ae.weights.LoadReport;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.TensorSources;
@@ -27,6 +28,7 @@ public final class Teacher {
   private final M3aeGraph graph;
   private final LoadReport report;
   private String[] outputs = new String[0];
+  private PlanCache plans;
 
   private Teacher(ModelConfig cfg, M3aeGraph graph, LoadReport report) {
     this.cfg = cfg;
@@ -83,7 +85,15 @@ public final class Teacher {
     return n;
   }
 
+  /**
+   * The requested teacher tensors for a batch, through a replayed plan per batch shape ({@link PlanCache}): the
+   * arrays belong to the plan and are overwritten by the next forward, so read or copy them before that (a training
+   * step feeds them to its own graphs at once).
+   */
   public Map<String, INDArray> forward(Batch b) {
-    return graph.sd().output(PretrainGraph.cleanFeed(b), outputs);
+    Map<String, INDArray> feed = PretrainGraph.cleanFeed(b);
+    if (plans == null) plans = new PlanCache(graph.sd(), "teacher forward"); // one plan per shape and output list
+    Map<String, INDArray> r = plans.run(feed, List.of(outputs));
+    return r != null ? r : graph.sd().output(feed, outputs);
   }
 }

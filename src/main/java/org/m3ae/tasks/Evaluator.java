@@ -19,6 +19,7 @@ import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.pipeline.PrefetchingBatchIterator;
 import org.m3ae.data.vqa.AnswerNormalizer;
+import org.m3ae.train.PlanCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -32,6 +33,13 @@ public final class Evaluator {
   /** Metrics plus how many records were counted wrong without being scored, and why. */
   public record Outcome(Map<String, Double> metrics, int records, int unscored, String notes) {}
 
+  /** A batch's logits through a plan per batch shape (the last batch of a split is smaller), read before the next. */
+  private static INDArray logits(PlanCache plans, TaskGraph g, Batch b) {
+    Map<String, INDArray> feed = FinetuneTask.feed(g, b, null, false);
+    Map<String, INDArray> r = plans.run(feed, List.of(TaskGraph.LOGITS));
+    return (r != null ? r : g.sd().output(feed, TaskGraph.LOGITS)).get(TaskGraph.LOGITS);
+  }
+
   public static Outcome vqa(TaskGraph g, DataPipeline data, String split, int batch, int workers, Path predictions) {
     List<DataRecord> raw = data.rawRecords(split);
     Map<String, DataRecord> byLoc = new HashMap<>();
@@ -39,10 +47,11 @@ public final class Evaluator {
     data.records(split); // reports out-of-vocabulary answers
     List<String> answers = data.answerVocabulary().answers();
     Map<String, int[]> scored = new LinkedHashMap<>(); // location → {predicted, gold}
+    PlanCache plans = new PlanCache(g.sd(), "evaluation");
     try (PrefetchingBatchIterator it = data.batches(split, BatchOptions.plain(), batch, 0, 0, false, false, workers)) {
       while (it.hasNext()) {
         Batch b = it.next();
-        INDArray logits = g.sd().output(FinetuneTask.feed(g, b, null, false), TaskGraph.LOGITS).get(TaskGraph.LOGITS);
+        INDArray logits = logits(plans, g, b);
         INDArray gold = b.get(BatchKeys.VQA_LABELS);
         for (int i = 0; i < b.size(); i++) {
           int p = Metrics.argmax(logits.getRow(i).toFloatVector());
@@ -94,10 +103,11 @@ public final class Evaluator {
   public static Outcome classification(TaskGraph g, DataPipeline data, String split, int batch, int workers) {
     List<DataRecord> raw = data.rawRecords(split);
     int correct = 0, seen = 0;
+    PlanCache plans = new PlanCache(g.sd(), "evaluation");
     try (PrefetchingBatchIterator it = data.batches(split, BatchOptions.plain(), batch, 0, 0, false, false, workers)) {
       while (it.hasNext()) {
         Batch b = it.next();
-        INDArray logits = g.sd().output(FinetuneTask.feed(g, b, null, false), TaskGraph.LOGITS).get(TaskGraph.LOGITS);
+        INDArray logits = logits(plans, g, b);
         INDArray gold = b.get(BatchKeys.CLS_LABELS);
         for (int i = 0; i < b.size(); i++) {
           seen++;

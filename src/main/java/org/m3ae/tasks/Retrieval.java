@@ -16,6 +16,7 @@ import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.pipeline.PrefetchingBatchIterator;
 import org.m3ae.model.Names;
+import org.m3ae.train.PlanCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -76,6 +77,7 @@ public final class Retrieval {
   /** Cross-encoder scores of the listed (image, text) pairs, {@code chunk} pairs per forward. */
   static float[] scorePairs(TaskGraph g, Set s, int[] img, int[] txt, int chunk, ProgressBar pb) {
     float[] out = new float[img.length];
+    PlanCache plans = new PlanCache(g.sd(), "retrieval scores");
     for (int start = 0; start < img.length; start += chunk) {
       int end = Math.min(img.length, start + chunk);
       int[] ii = java.util.Arrays.copyOfRange(img, start, end);
@@ -85,7 +87,9 @@ public final class Retrieval {
       f.put(g.textIds(), FinetuneTask.rows(s.ids(), tt).castTo(org.nd4j.linalg.api.buffer.DataType.INT32));
       f.put(g.textMask(), FinetuneTask.rows(s.mask(), tt).castTo(g.graph().dtype()));
       if (g.training()) f.putAll(g.graph().dropout().identity(end - start, g.graph().dtype()));
-      float[] v = g.sd().output(f, TaskGraph.LOGITS).get(TaskGraph.LOGITS).reshape(end - start).toFloatVector();
+      Map<String, INDArray> r = plans.run(f, List.of(TaskGraph.LOGITS)); // read at once: the plan's own array
+      if (r == null) r = g.sd().output(f, TaskGraph.LOGITS);
+      float[] v = r.get(TaskGraph.LOGITS).reshape(end - start).toFloatVector();
       System.arraycopy(v, 0, out, start, v.length);
       if (pb != null) pb.stepBy(end - start);
     }
@@ -149,6 +153,7 @@ public final class Retrieval {
     String txtName = g.pass().name(Names.fusionHidden(Names.TEXT, 0));
     int n = Math.max(ni, nt);
     INDArray fi = null, ft = null;
+    PlanCache plans = new PlanCache(g.sd(), "retrieval features");
     for (int start = 0; start < n; start += chunk) {
       int end = Math.min(n, start + chunk);
       int[] ii = new int[end - start], tt = new int[end - start];
@@ -161,7 +166,8 @@ public final class Retrieval {
       f.put(g.textIds(), FinetuneTask.rows(s.ids(), tt).castTo(org.nd4j.linalg.api.buffer.DataType.INT32));
       f.put(g.textMask(), FinetuneTask.rows(s.mask(), tt).castTo(g.graph().dtype()));
       if (g.training()) f.putAll(g.graph().dropout().identity(end - start, g.graph().dtype()));
-      Map<String, INDArray> o = g.sd().output(f, imgName, txtName);
+      Map<String, INDArray> o = plans.run(f, List.of(imgName, txtName)); // rows copied out below
+      if (o == null) o = g.sd().output(f, imgName, txtName);
       INDArray a = o.get(imgName).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
       INDArray b = o.get(txtName).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
       fi = fi == null ? a : Nd4j.concat(0, fi, a);

@@ -54,6 +54,25 @@ class PlannedTrainingTest {
     }
   }
 
+  /** The teacher's forward (a plan per batch shape) equals SameDiff's output exactly, on batches of two sizes. */
+  @Test
+  void teacherForwardThroughPlansEqualsTheSession() throws Exception {
+    ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
+    Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
+    teacher.request(teacher.maskAttentionNames());
+    teacher.request(List.of(org.m3ae.model.Names.JOINT));
+    for (long seed : new long[] {1, 2, 1}) {
+      Batch b = SyntheticBatch.first(teacherCfg.vision().imageSize(), seed);
+      Map<String, INDArray> want = teacher.graph().sd().output(PretrainGraph.cleanFeed(b),
+          teacher.maskAttentionNames().get(0), teacher.maskAttentionNames().get(1), org.m3ae.model.Names.JOINT);
+      Map<String, INDArray> got = teacher.forward(b);
+      assertEquals(3, want.size());
+      for (var e : want.entrySet()) {
+        assertTrue(e.getValue().equalsWithEps(got.get(e.getKey()), 0.0), e.getKey() + ", batch seed " + seed);
+      }
+    }
+  }
+
   private record Run(List<StepMetrics> steps, Map<String, INDArray> weights, String report) {}
 
   private static Run train(Executor executor, int accumulate) throws Exception {
