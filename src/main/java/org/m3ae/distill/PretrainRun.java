@@ -121,7 +121,8 @@ public final class PretrainRun {
         Map<String, Double> mult = new LinkedHashMap<>();
         for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, rc.train().multiplier(g));
         Trainer.Settings ts = new Trainer.Settings(steps, rc.train().accumulateOr(),
-            LrSchedule.of(rc.train().lr(), rc.train().warmupOr(), steps), mult, rc.train().clipNormOr(), rc.train().gcEveryOr());
+            LrSchedule.of(rc.train().lr(), rc.train().warmupOr(), steps), mult, rc.train().clipNormOr(), rc.train().gcEveryOr(),
+            rc.train().executorOr());
         List<TrainingListener> listeners = new ArrayList<>();
         MetricsJsonl metrics = new MetricsJsonl(runDir);
         LastStep lastStep = new LastStep();
@@ -139,7 +140,10 @@ public final class PretrainRun {
               adam.save(dir.resolve(Checkpoints.OPTIMIZER));
             },
             configs, extra, trainer::setLastCheckpoint));
-        if (start < steps) trainer.run(runDir, start);
+        if (start < steps) {
+          trainer.run(runDir, start);
+          out.println("executor: " + trainer.executorReport());
+        }
         else out.printf("already at step %d of %d: nothing to run%n", start, steps);
         data.report().write(runDir);
         if (data.report().total(rc.data().splitOr()) > 0) out.println(data.report().summary());

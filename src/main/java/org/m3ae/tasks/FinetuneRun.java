@@ -95,7 +95,7 @@ public final class FinetuneRun {
       Map<String, Double> mult = new LinkedHashMap<>();
       for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, tc.train().multiplier(g));
       Trainer.Settings ts = new Trainer.Settings(steps, tc.train().accumulateOr(), LrSchedule.of(tc.train().lr(), tc.train().warmupOr(), steps),
-          mult, tc.train().clipNormOr(), 1);
+          mult, tc.train().clipNormOr(), 1, tc.train().executorOr());
       List<TrainingListener> listeners = new ArrayList<>();
       MetricsJsonl metrics = new MetricsJsonl(runDir);
       listeners.add(metrics);
@@ -106,6 +106,7 @@ public final class FinetuneRun {
       try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workersOr())) {
         Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream::next, ts, adam, listeners);
         trainer.run(runDir, 0);
+        out.println("executor: " + trainer.executorReport());
       }
       train.writeWeights(runDir.resolve("last.safetensors"));
       Path weights = runDir.resolve("model.safetensors");

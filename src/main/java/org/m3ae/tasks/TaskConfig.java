@@ -76,7 +76,8 @@ public record TaskConfig(
       @JsonProperty("max_steps") Integer maxSteps,
       Integer negatives,
       @JsonProperty("validate_every") Integer validateEvery,
-      @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings) implements org.m3ae.train.TrainDefaults {
+      @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings,
+      org.m3ae.train.Executor executor) implements org.m3ae.train.TrainDefaults {
     /**
      * Keep the text word and position embedding tables fixed and train on the gather-based graph (no dropout). With a
      * RoBERTa-size vocabulary (50265) the trainable graph's one-hot embedding product dominates a CPU step

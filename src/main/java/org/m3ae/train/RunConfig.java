@@ -60,7 +60,8 @@ public record RunConfig(
       @JsonProperty("checkpoint_every") Integer checkpointEvery,
       @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
       @JsonProperty("gc_every") Integer gcEvery,
-      String backward) implements TrainDefaults {
+      String backward,
+      Executor executor) implements TrainDefaults {
 
     public double multiplier(String group) {
       if (lrMultipliers == null) return group.equals("backbone") ? 1 : 5;

@@ -6,7 +6,7 @@ import java.util.List;
  * The optimisation settings pre-training and fine-tuning configs share (SPEC §2.6), with the defaults that apply
  * when a key is left out, M3AE's (m3ae_utils.py {@code set_schedule}, config.py, main.py): AdamW betas 0.9/0.98 and
  * weight decay 0.01 with M3AE's no-decay substrings, 10 % warm-up, no gradient clipping (M3AE's Lightning Trainer sets
- * no {@code gradient_clip_val}), seed 0, dropout on, no accumulation.
+ * no {@code gradient_clip_val}), seed 0, dropout on, no accumulation; gradient calls through replayed plans.
  */
 public interface TrainDefaults {
   Integer accumulate();
@@ -24,6 +24,8 @@ public interface TrainDefaults {
   Long seed();
 
   Boolean dropout();
+
+  Executor executor();
 
   default int accumulateOr() {
     return accumulate() == null ? 1 : accumulate();
@@ -56,6 +58,11 @@ public interface TrainDefaults {
 
   default long seedOr() {
     return seed() == null ? 0 : seed();
+  }
+
+  /** {@code train.executor}: plans (default) or SameDiff's session for every gradient call (docs/performance.md). */
+  default Executor executorOr() {
+    return executor() == null ? Executor.PLAN : executor();
   }
 
   default boolean dropoutOr() {

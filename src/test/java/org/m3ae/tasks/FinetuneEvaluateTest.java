@@ -51,7 +51,7 @@ class FinetuneEvaluateTest {
   static TaskConfig config(int steps) {
     return new TaskConfig("vqa-test", "vqa", DemoFinetune.STUDENT_MODEL, "none",
         new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null),
-        new TaskConfig.Train(1, 16, 1, 5e-4, Map.of("heads", 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false),
+        new TaskConfig.Train(1, 16, 1, 5e-4, Map.of("heads", 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false, null),
         new TaskConfig.Eval(128, null, null));
   }
 
