@@ -96,7 +96,7 @@ public final class PassMemoryProfile {
         long t0 = System.nanoTime();
         for (GradientGraph x : task.gradientGraphs()) {
           long t = System.nanoTime();
-          task.weightGradients(x.compute(feed, PretrainGraph.LOSSES::get).gradients(), feed);
+          task.weightGradients(x.compute(feed, PretrainGraph::lossVariableOf).gradients(), feed);
           System.out.printf("step %d %s: %.0f ms%n", step, x.lossKeys().get(0), (System.nanoTime() - t) / 1e6);
         }
         double wall = (System.nanoTime() - t0) / 1e6;
@@ -111,7 +111,7 @@ public final class PassMemoryProfile {
         Map<String, INDArray> feed = task.feed(TrainerStepFactory.synthetic(cfg, 1, step), step, 0);
         Map<String, INDArray> grads = new HashMap<>();
         for (GradientGraph x : task.gradientGraphs()) {
-          Trainer.addInto(grads, task.weightGradients(x.compute(feed, PretrainGraph.LOSSES::get).gradients(), feed), 1);
+          Trainer.addInto(grads, task.weightGradients(x.compute(feed, PretrainGraph::lossVariableOf).gradients(), feed), 1);
           String after = where();
           System.gc();
           System.out.printf("step %d, after %s: %s; after System.gc(): %s%n", step, x.lossKeys().get(0), after, where());
@@ -138,7 +138,7 @@ public final class PassMemoryProfile {
     if (pass.sd().getFunction("grad") != null) pass.sd().getFunction("grad").addListeners(listener);
     long before = Pointer.physicalBytes();
     Map<String, INDArray> feed = task.feed(TrainerStepFactory.synthetic(cfg, 1, 1), 0, 0);
-    pass.compute(feed, PretrainGraph.LOSSES::get);
+    pass.compute(feed, PretrainGraph::lossVariableOf);
     long peak = ops.stream().mapToLong(r -> (long) r[3]).max().orElse(before);
     System.out.printf("%s pass: %d ops, physical %.2f GB before, peak %.2f GB, after %.2f GB%n", pass.lossKeys().get(0),
         ops.size(), gb(before), gb(peak), gb(Pointer.physicalBytes()));

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       ImportCommand.class,
       ImportOnnxCommand.class,
       VerifyOnnxCommand.class,
+      ExtractFeaturesCommand.class,
       InitStudentCommand.class,
       UiCommand.class,
       FinetuneCommand.class,

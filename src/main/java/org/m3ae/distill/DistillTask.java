@@ -43,6 +43,7 @@ public final class DistillTask implements TrainTask {
   private final long seed;
   private PlanCache studentPlans; // the clean pass the attention-guided mask reads, per batch shape
   private final boolean perPass;
+  private Map<String, org.m3ae.distill.features.OfflineFeatures> offline = Map.of();
 
   /** @param perPass one gradient call per pass ({@link PretrainGraph#perPassGraphs}) instead of one for all three */
   public DistillTask(PretrainGraph graph, Teacher teacher, MaskSource source, double maskRatio, double rStart,
@@ -63,6 +64,20 @@ public final class DistillTask implements TrainTask {
       teacher.request(graph.kdTargets().values());
       if (source == MaskSource.TEACHER || source == MaskSource.BOTH) teacher.request(teacher.maskAttentionNames());
     }
+  }
+
+  /**
+   * The offline teachers' features by teacher name (MMKD-CLIP, SPEC §10), one per teacher of the graph's
+   * {@link PretrainGraph#features}: each step's rows are looked up by the batch's record ids.
+   */
+  public DistillTask withOfflineFeatures(Map<String, org.m3ae.distill.features.OfflineFeatures> byTeacher) {
+    FeatureKdSpec spec = graph.features();
+    if (spec == null) throw new IllegalArgumentException("offline features given to a graph without feature KD");
+    for (FeatureKdSpec.TeacherFeatures t : spec.teachers()) {
+      if (!byTeacher.containsKey(t.name())) throw new IllegalArgumentException("no offline features for teacher '" + t.name() + "'");
+    }
+    offline = Map.copyOf(byTeacher);
+    return this;
   }
 
   public double r(int step) {
@@ -96,7 +111,7 @@ public final class DistillTask implements TrainTask {
 
   @Override
   public String lossVariable(String key) {
-    return PretrainGraph.LOSSES.get(key);
+    return PretrainGraph.lossVariableOf(key);
   }
 
   @Override
@@ -115,7 +130,20 @@ public final class DistillTask implements TrainTask {
       batch = MimRemasker.remask(batch, sampler, graph.graph().config().vision().numPatches(), scores,
           mix(seed, step, micro, 1));
     }
-    return graph.trainingFeed(batch, t, new SplittableRandom(mix(seed, step, micro, 2)));
+    return graph.trainingFeed(batch, t, offlineFeed(batch), new SplittableRandom(mix(seed, step, micro, 2)));
+  }
+
+  /** The batch's rows of every offline teacher's features, by placeholder; a record without features is an error. */
+  private Map<String, INDArray> offlineFeed(Batch batch) {
+    FeatureKdSpec spec = graph.features();
+    if (spec == null) return Map.of();
+    if (offline.isEmpty()) throw new IllegalStateException("feature KD without offline features: call withOfflineFeatures");
+    Map<String, INDArray> f = new LinkedHashMap<>();
+    for (FeatureKdSpec.TeacherFeatures t : spec.teachers()) {
+      var src = offline.get(t.name());
+      for (var k : t.dims().keySet()) f.put(PretrainGraph.featurePlaceholder(t.name(), k), src.lookup(k, batch.ids(), batch.locations()));
+    }
+    return f;
   }
 
   /** Stage 1 of §3.3 on the unmasked pair, from the configured sources. */

@@ -19,6 +19,10 @@ import org.m3ae.model.PassSpec.Head;
 import org.m3ae.model.VocabSelect;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Losses;
+import org.m3ae.train.FeatureKind;
+import org.m3ae.train.LossTerm;
+import org.m3ae.train.RunConfig;
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -32,7 +36,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@code ""} — the unmasked pair, inference only: its attention maps feed the attention-guided mask;
  *   <li>{@code mlm} — masked text + full image → L_mlm;
  *   <li>{@code mim} — full text + visible patches → L_mim;
- *   <li>{@code itm} — full text + image (half swapped) → L_itm, and the KD terms against the teacher.
+ *   <li>{@code itm} — full text + image (half swapped) → L_itm, and the KD terms against the teacher;
+ *   <li>{@code feat} — with offline teacher features only: the unmasked pair again, → MMKD-CLIP's L_fd and L_icl
+ *       (SPEC §10). Its student sees the clean image and text the teachers saw when their features were extracted,
+ *       on every row (the ITM pass swaps half the images, the MLM and MIM passes corrupt one modality).
  * </ul>
  * KD is applied on the ITM pass's matched rows: there the student sees exactly the unmasked pair the teacher saw,
  * so one teacher forward per step serves both the KD targets and the attention-guided mask. The teacher's tensors
@@ -44,6 +51,9 @@ public final class PretrainGraph {
   public static final String MLM = "mlm";
   public static final String MIM = "mim";
   public static final String ITM = "itm";
+  public static final String FEAT = "feat";
+  /** ln(1/0.07): the initial ICL logit scale of MMKD-CLIP's and CLIP-KD's {@code cross_logit_scale} (SPEC §10). */
+  public static final double ICL_SCALE_INIT = Math.log(1 / 0.07);
 
   /** Graph variable of each logged loss term, by metric key. */
   public static final Map<String, String> LOSSES = Map.of(
@@ -73,6 +83,7 @@ public final class PretrainGraph {
   private List<String> activePasses;
   private List<String> lossKeys;
   private final boolean sparseText;
+  private final FeatureKdSpec features;
 
   /**
    * @param teacherCfg null for pre-training without a teacher (KD off)
@@ -96,7 +107,22 @@ public final class PretrainGraph {
   /** @param dtype of every weight, placeholder and loss (FLOAT to train; DOUBLE for finite-difference checks) */
   public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
       boolean dropout, boolean sparseText, DataType dtype) {
+    this(cfg, teacherCfg, mapping, weights, dropout, sparseText, dtype, null);
+  }
+
+  /**
+   * @param features MMKD-CLIP's offline teachers (null: none); their terms are weighted by {@code weights} "fd" and
+   *     "icl", which must then be given
+   */
+  public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
+      boolean dropout, boolean sparseText, DataType dtype, FeatureKdSpec features) {
     this.sparseText = sparseText;
+    this.features = features;
+    if (features != null) {
+      for (LossTerm t : List.of(LossTerm.FD, LossTerm.ICL)) {
+        if (weights.get(t.key()) == null) throw new IllegalArgumentException("feature KD needs the weight of '" + t.key() + "' in " + weights);
+      }
+    }
     if (!dropout) cfg = cfg.withoutDropout();
     this.cfg = cfg;
     this.teacherCfg = teacherCfg;
@@ -108,7 +134,8 @@ public final class PretrainGraph {
     Pass mlm = graph.addPass(training(MLM, Head.MLM));
     Pass mim = graph.addPass(training(MIM, Head.MIM));
     Pass itm = graph.addPass(training(ITM, Head.ITM));
-    lossOrder.addAll(addObjectives(graph, mlm, mim, itm));
+    Pass feat = features == null ? null : graph.addPass(PassSpec.inference().withName(FEAT).withTraining(true));
+    lossOrder.addAll(addObjectives(graph, mlm, mim, itm, feat));
     lastBuilt = this;
   }
 
@@ -120,7 +147,7 @@ public final class PretrainGraph {
    * The loss terms of the given passes (null = absent) in {@code g}, their weighted sum as {@code loss/total}, set as
    * the graph's loss; returns the metric keys in logging order.
    */
-  private List<String> addObjectives(M3aeGraph g, Pass mlm, Pass mim, Pass itm) {
+  private List<String> addObjectives(M3aeGraph g, Pass mlm, Pass mim, Pass itm, Pass feat) {
     SameDiff sd = g.sd();
     DataType dt = g.dtype();
     var v = cfg.vision();
@@ -159,6 +186,7 @@ public final class PretrainGraph {
         keys.addAll(List.of("loss_hid", "loss_attn"));
       }
     }
+    if (feat != null) total = featureTerms(g, feat, total, keys);
     total.rename("loss/total");
     keys.add("loss_total");
     sd.setLossVariables("loss/total");
@@ -185,13 +213,125 @@ public final class PretrainGraph {
       M3aeGraph g = M3aeModel.sharingWeights(graph);
       Pass p = g.addPass(graph.pass(name).spec().withSparseText(sparseText));
       List<String> keys = addObjectives(g, name.equals(MLM) ? p : null, name.equals(MIM) ? p : null,
-          name.equals(ITM) ? p : null);
+          name.equals(ITM) ? p : null, name.equals(FEAT) ? p : null);
       List<String> vars = new ArrayList<>();
       for (SDVariable w : g.trainable()) vars.add(w.name());
       out.add(new GradientGraph(g.sd(), keys, vars));
     }
     perPass = List.copyOf(out);
     return perPass;
+  }
+
+  /**
+   * MMKD-CLIP's terms on the clean pass (SPEC §10, {@code KDClipLoss}), per teacher t with features T_k (unit-normalised
+   * here: MMKD-CLIP saves them normalised; an M3AE teacher's pooled features are not) and the student's feature S_k
+   * of the same kind through the teacher's own learned projection P_{t,k} (CLIP-KD's {@code visual_proj}/
+   * {@code text_proj}: student width → teacher width, then normalised, so that it can meet a unit-norm target):
+   * <ul>
+   *   <li>FD_t = Σ_k MSE(norm(P_{t,k} S_k), norm(T_k)) over the teacher's kinds (text, image, joint);
+   *   <li>ICL_t = mean over the available directions of CE(s_t · Ŝ_img · T̂_txtᵀ, arange) and, where the teacher also
+   *       has images, CE(s_t · Ŝ_txt · T̂_imgᵀ, arange); s_t is learned, starts at ln(1/0.07) and multiplies directly.
+   * </ul>
+   * L_fd = Σ_t w_t·FD_t and L_icl = Σ_t w_t·ICL_t enter the total with the objective weights fd and icl.
+   */
+  private SDVariable featureTerms(M3aeGraph g, Pass p, SDVariable total, List<String> keys) {
+    SameDiff sd = g.sd();
+    SDVariable fdSum = null, iclSum = null;
+    List<String> perTeacher = new ArrayList<>();
+    for (FeatureKdSpec.TeacherFeatures t : features.teachers()) {
+      Map<FeatureKind, SDVariable> s = new java.util.EnumMap<>(FeatureKind.class); // normalised, projected student [B, Dt]
+      Map<FeatureKind, SDVariable> tf = new java.util.EnumMap<>(FeatureKind.class); // normalised teacher [B, Dt]
+      for (var e : t.dims().entrySet()) {
+        SDVariable ph = sd.hasVariable(featurePlaceholder(t.name(), e.getKey())) ? sd.getVariable(featurePlaceholder(t.name(), e.getKey()))
+            : sd.placeHolder(featurePlaceholder(t.name(), e.getKey()), g.dtype(), -1, e.getValue());
+        tf.put(e.getKey(), Losses.l2Normalize(sd, ph));
+      }
+      for (FeatureKind k : FeatureKind.values()) {
+        // the student's image feature is projected also for a text-only teacher: ICL contrasts it with the teacher's text
+        Integer dt = t.dims().get(k);
+        if (dt == null && k == FeatureKind.IMAGE && t.icl()) dt = t.dims().get(FeatureKind.TEXT);
+        if (dt == null) continue;
+        final int to = dt;
+        SDVariable x = studentFeature(p, k); //                                  [B, Ds]
+        String scope = "distill.fkd." + t.name() + "." + k.key() + ".proj";
+        int ds = studentWidth(k);
+        SDVariable w = param(g, scope + ".weight", () -> randn(g, scope, ds, to)); //  [Ds, Dt]
+        SDVariable b = param(g, scope + ".bias", () -> Nd4j.zeros(g.dtype(), to)); //   [Dt]
+        s.put(k, Losses.l2Normalize(sd, x.mmul(w).add(b))); //                    [B, Dt]
+      }
+      SDVariable fd = null;
+      for (FeatureKind k : t.dims().keySet()) fd = plus(fd, Losses.featureDistillation(sd, s.get(k), tf.get(k)));
+      fd = fd.rename("loss/fd/" + t.name());
+      perTeacher.add("loss_fd_" + t.name());
+      fdSum = plus(fdSum, fd.mul(t.weight()));
+      if (t.icl()) {
+        SDVariable scale = param(g, "distill.fkd." + t.name() + ".logit_scale", () -> Nd4j.scalar(g.dtype(), ICL_SCALE_INIT));
+        SDVariable icl = Losses.contrastive(sd, s.get(FeatureKind.IMAGE), tf.get(FeatureKind.TEXT), scale);
+        if (t.has(FeatureKind.IMAGE)) {
+          icl = icl.add(Losses.contrastive(sd, s.get(FeatureKind.TEXT), tf.get(FeatureKind.IMAGE), scale)).div(2.0);
+        }
+        icl = icl.rename("loss/icl/" + t.name());
+        perTeacher.add("loss_icl_" + t.name());
+        iclSum = plus(iclSum, icl.mul(t.weight()));
+      }
+    }
+    keys.add("loss_fd");
+    total = plus(total, fdSum.rename("loss/fd").mul(weights.get(LossTerm.FD.key())));
+    if (iclSum != null) {
+      keys.add("loss_icl");
+      total = total.add(iclSum.rename("loss/icl").mul(weights.get(LossTerm.ICL.key())));
+    }
+    keys.addAll(perTeacher);
+    return total;
+  }
+
+  /** The student feature a teacher's features of kind k are compared with: [B, D]. */
+  private SDVariable studentFeature(Pass p, FeatureKind k) {
+    boolean fused = features.student() == RunConfig.StudentFeatures.FUSED;
+    return switch (k) {
+      // token 0 of the encoder's last hidden state: [CLS]/<s> for the text, CLIP's class token for the image
+      case TEXT -> fused ? p.pooledText() : p.textOut().get(SDIndex.all(), SDIndex.point(0), SDIndex.all());
+      case IMAGE -> fused ? p.pooledImage() : p.visionOut().get(SDIndex.all(), SDIndex.point(0), SDIndex.all());
+      case JOINT -> p.joint();
+    };
+  }
+
+  private int studentWidth(FeatureKind k) {
+    boolean fused = features.student() == RunConfig.StudentFeatures.FUSED;
+    return switch (k) {
+      case TEXT -> fused ? cfg.fusion().width() : cfg.text().encoder().width();
+      case IMAGE -> fused ? cfg.fusion().width() : cfg.vision().encoder().width();
+      case JOINT -> 2 * cfg.fusion().width();
+    };
+  }
+
+  /** Placeholder of teacher {@code teacher}'s offline features of kind k: [B, D]. */
+  public static String featurePlaceholder(String teacher, FeatureKind k) {
+    return "fkd/" + teacher + "/" + k.key();
+  }
+
+  /** The graph variable of a metric key, the feature terms' per-teacher keys included. */
+  public static String lossVariableOf(String key) {
+    String v = LOSSES.get(key);
+    if (v != null) return v;
+    if (key.equals("loss_fd")) return "loss/fd";
+    if (key.equals("loss_icl")) return "loss/icl";
+    if (key.startsWith("loss_fd_")) return "loss/fd/" + key.substring("loss_fd_".length());
+    if (key.startsWith("loss_icl_")) return "loss/icl/" + key.substring("loss_icl_".length());
+    throw new IllegalArgumentException("no loss term '" + key + "'");
+  }
+
+  /** A weight of this graph; in a per-pass graph the training graph's own array (shared, see perPassGraphs). */
+  private SDVariable param(M3aeGraph g, String name, java.util.function.Supplier<INDArray> init) {
+    SameDiff sd = g.sd();
+    if (sd.hasVariable(name)) return sd.getVariable(name);
+    if (g != graph && graph.sd().hasVariable(name)) return sd.var(name, graph.sd().getArrForVarName(name));
+    return sd.var(name, init.get());
+  }
+
+  private INDArray randn(M3aeGraph g, String name, long in, long out) {
+    Nd4j.getRandom().setSeed(cfg.init().seed() * 31 + name.hashCode());
+    return Nd4j.randn(g.dtype(), in, out).muli(cfg.init().std());
   }
 
   /** L_hid = Σ_stacks Σ_i MSE(H_i^S, H_m(i)^T) on the matched rows (paper §3.2.1). */
@@ -339,6 +479,11 @@ public final class PretrainGraph {
     return graph.sd();
   }
 
+  /** The offline teachers' features the graph distils (null: none). */
+  public FeatureKdSpec features() {
+    return features;
+  }
+
   /** Teacher outputs the KD terms need, by placeholder name. */
   public Map<String, String> kdTargets() {
     return kdTargets;
@@ -357,7 +502,7 @@ public final class PretrainGraph {
         case "loss_mlm" -> MLM;
         case "loss_mim" -> MIM;
         case "loss_total" -> null;
-        default -> ITM; // loss_itm and the KD terms live on the ITM pass
+        default -> k.startsWith("loss_fd") || k.startsWith("loss_icl") ? FEAT : ITM; // loss_itm and the KD terms live on the ITM pass
       };
       if (pass == null || passes.contains(pass)) out.add(k);
     }
@@ -376,6 +521,7 @@ public final class PretrainGraph {
     if (weights.get("mlm") != 0) out.add(MLM);
     if (weights.get("mim") != 0) out.add(MIM);
     if (weights.get("itm") != 0 || (teacherCfg != null && (weights.get("hid") != 0 || weights.get("attn") != 0))) out.add(ITM);
+    if (features != null && (weights.get(LossTerm.FD.key()) != 0 || weights.get(LossTerm.ICL.key()) != 0)) out.add(FEAT);
     if (out.isEmpty()) throw new IllegalArgumentException("every objective weight is 0: nothing to train " + weights);
     activePasses = List.copyOf(out);
     return activePasses;
@@ -383,7 +529,7 @@ public final class PretrainGraph {
 
   public List<String> lossVariables() {
     List<String> out = new ArrayList<>();
-    for (String k : lossOrder) out.add(LOSSES.get(k));
+    for (String k : lossOrder) out.add(lossVariableOf(k));
     return out;
   }
 
@@ -455,6 +601,15 @@ public final class PretrainGraph {
    * @param teacher teacher outputs by teacher name (null without KD)
    */
   public Map<String, INDArray> trainingFeed(Batch b, Map<String, INDArray> teacher, SplittableRandom dropoutRng) {
+    return trainingFeed(b, teacher, Map.of(), dropoutRng);
+  }
+
+  /**
+   * As above, with the offline teachers' features of the batch's records by {@link #featurePlaceholder} (row i = record
+   * i of the batch).
+   */
+  public Map<String, INDArray> trainingFeed(Batch b, Map<String, INDArray> teacher, Map<String, INDArray> offline,
+      SplittableRandom dropoutRng) {
     Map<String, INDArray> f = new HashMap<>();
     INDArray image = b.get(BatchKeys.IMAGE), ids = b.get(BatchKeys.TEXT_IDS), mask = b.get(BatchKeys.TEXT_MASK);
     f.put(MLM + "/" + Names.IMAGE, image);
@@ -477,6 +632,19 @@ public final class PretrainGraph {
         INDArray t = teacher.get(e.getValue());
         if (t == null) throw new IllegalStateException("teacher output '" + e.getValue() + "' missing");
         f.put(e.getKey(), t);
+      }
+    }
+    if (features != null) {
+      f.put(FEAT + "/" + Names.IMAGE, image);
+      f.put(FEAT + "/" + Names.TEXT_IDS, ids);
+      f.put(FEAT + "/" + Names.TEXT_MASK, mask);
+      for (FeatureKdSpec.TeacherFeatures t : features.teachers()) {
+        for (FeatureKind k : t.dims().keySet()) {
+          String ph = featurePlaceholder(t.name(), k);
+          INDArray x = offline.get(ph);
+          if (x == null) throw new IllegalStateException("offline features '" + ph + "' missing from the step's feed");
+          f.put(ph, x.dataType() == graph.dtype() ? x : x.castTo(graph.dtype()));
+        }
       }
     }
     f.putAll(dropoutRng == null ? graph.dropout().identity(b.size(), graph.dtype())

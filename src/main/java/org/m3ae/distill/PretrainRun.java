@@ -29,6 +29,9 @@ import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
 import org.m3ae.train.CheckpointListener;
 import org.m3ae.train.Checkpoints;
+import org.m3ae.distill.features.OfflineFeatures;
+import org.m3ae.train.FeatureKind;
+import org.m3ae.train.LossTerm;
 import org.m3ae.train.LrSchedule;
 import org.m3ae.train.MetricsJsonl;
 import org.m3ae.train.ProgressListener;
@@ -84,12 +87,16 @@ public final class PretrainRun {
     }
 
     Map<String, Double> weights = new LinkedHashMap<>();
-    for (String term : List.of("mlm", "mim", "itm", "hid", "attn")) weights.put(term, rc.weight(term));
-    PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().dropoutOr());
+    for (LossTerm term : LossTerm.values()) weights.put(term.key(), rc.weight(term));
+    Map<String, OfflineFeatures> offline = loadOfflineFeatures(rc, out);
+    FeatureKdSpec features = offline.isEmpty() ? null : featureSpec(rc, offline);
+    PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().dropoutOr(),
+        true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features);
 
     try (DataPipeline data = openData(rc, model)) {
       // before the (long) teacher load: its embeddings must be indexed by the data's ids
       if (needTeacher) RobertaIdsGuard.checkWeights(Path.of(rc.teacher().weights()), data.tokenizer());
+      for (var e : offline.entrySet()) checkCoverage(e.getValue(), data, rc.data().splitOr());
       Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights())) : null;
       BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize(),
           rc.train().mlmMaskingOr());
@@ -118,6 +125,7 @@ public final class PretrainRun {
 
         DistillTask task = new DistillTask(graph, teacher, source, rc.maskRatio(), rc.rStart(), rc.rEnd(), steps, seed,
             rc.train().perPassBackward());
+        if (features != null) task.withOfflineFeatures(offline);
         Map<String, Double> mult = new LinkedHashMap<>();
         for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, rc.train().multiplier(g));
         Trainer.Settings ts = new Trainer.Settings(steps, rc.train().accumulateOr(),
@@ -159,6 +167,55 @@ public final class PretrainRun {
     }
   }
 
+  /** The feature directories of {@code feature_kd}, by teacher name, in config order (empty without feature KD). */
+  static Map<String, OfflineFeatures> loadOfflineFeatures(RunConfig rc, PrintStream out) {
+    Map<String, OfflineFeatures> m = new LinkedHashMap<>();
+    if (!rc.featureKdEnabled()) return m;
+    for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) {
+      OfflineFeatures f = OfflineFeatures.load(Path.of(t.features()));
+      out.printf("offline teacher %s: %s, %d records, %s (%s)%n", t.name(), t.features(), f.size(), f.dims(), f.manifest().pooling());
+      m.put(t.name(), f);
+    }
+    return m;
+  }
+
+  /** The kinds each teacher contributes (all it has, or those the config lists) and their widths. */
+  static FeatureKdSpec featureSpec(RunConfig rc, Map<String, OfflineFeatures> offline) {
+    List<FeatureKdSpec.TeacherFeatures> ts = new ArrayList<>();
+    for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) {
+      OfflineFeatures f = offline.get(t.name());
+      Map<FeatureKind, Integer> dims = new EnumMap<>(FeatureKind.class);
+      for (FeatureKind k : t.kinds() == null ? List.copyOf(f.dims().keySet()) : t.kinds()) {
+        Integer d = f.dims().get(k);
+        if (d == null) {
+          throw new IllegalArgumentException("feature_kd.teachers." + t.name() + ".kinds: " + t.features() + " has no " + k.key()
+              + " features (has " + f.dims().keySet() + ")");
+        }
+        dims.put(k, d);
+      }
+      ts.add(new FeatureKdSpec.TeacherFeatures(t.name(), t.weight(), dims));
+    }
+    return new FeatureKdSpec(ts, rc.featureKd().student());
+  }
+
+  /**
+   * Every record the run can draw must have features: checked before the first step, naming the first that lacks them
+   * (a step would stop at it anyway, naming it too).
+   */
+  static void checkCoverage(OfflineFeatures f, DataPipeline data, String split) {
+    // records whose image failed at extraction have no features, and a step drops them as well: tolerate that many
+    int dropped = f.manifest().badRecords() == null ? 0 : f.manifest().badRecords().values().stream().mapToInt(Integer::intValue).sum();
+    List<org.m3ae.data.DataRecord> missing = data.records(split).stream().filter(r -> !f.has(r.id())).toList();
+    if (missing.size() > dropped) {
+      org.m3ae.data.DataRecord r = missing.get(0);
+      {
+        throw new IllegalArgumentException(f.dir() + ": no features of teacher '" + f.manifest().teacher() + "' for record '" + r.id()
+            + "' (" + r.location() + ") of split " + split + "; they were extracted from " + f.manifest().pipeline() + " split "
+            + f.manifest().split());
+      }
+    }
+  }
+
   /** Remembers the last step's metrics (for the state a checkpoint records and for the final report). */
   static final class LastStep implements TrainingListener {
     int step = -1;
@@ -187,7 +244,7 @@ public final class PretrainRun {
   }
 
   /** The data's tokenizer and the model's text config must agree, or ids index the wrong embeddings. */
-  static void checkTokenizer(TextTokenizer tok, ModelConfig m, String pipeline, String modelFile) {
+  public static void checkTokenizer(TextTokenizer tok, ModelConfig m, String pipeline, String modelFile) {
     RobertaIdsGuard.checkModel(tok, m.text(), pipeline, modelFile);
     var t = m.text();
     if (tok.vocabSize() > t.vocabSize()) {
@@ -273,6 +330,10 @@ public final class PretrainRun {
     n.put("teacher", rc.teacher() == null ? null : rc.teacher().model());
     n.put("kd", rc.kdEnabled());
     n.put("mask", rc.maskSource());
+    if (rc.featureKdEnabled()) {
+      var arr = n.putArray("feature_kd");
+      for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) arr.addObject().put("name", t.name()).put("features", t.features()).put("weight", t.weight());
+    }
     n.put("started", java.time.Instant.now().toString());
     Files.writeString(runDir.resolve("run.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(n));
   }

@@ -104,4 +104,37 @@ public final class Losses {
     SDVariable perPatch = d.mul(d).mean(2); // [B, N]
     return weightedMean(sd, perPatch, masked);
   }
+
+  /**
+   * Rows of x [B, D] scaled to unit L2 norm, as {@code F.normalize(x, dim=1)}. The 1e-24 under the root stands in for
+   * PyTorch's max(‖x‖, 1e-12) and keeps the gradient finite at x = 0.
+   */
+  public static SDVariable l2Normalize(SameDiff sd, SDVariable x) {
+    SDVariable norm = sd.math.sqrt(x.mul(x).sum(true, 1).add(1e-24)); // [B, 1]
+    return x.div(norm);
+  }
+
+  /**
+   * MMKD-CLIP's feature-distillation term for one feature (SPEC §10, {@code KDClipLoss} fd_loss): F.mse_loss of the
+   * normalised student feature against the (unit-norm) teacher feature, averaged over every element.
+   *
+   * @param studentNormed [B, D] already L2-normalised; teacher [B, D]
+   */
+  public static SDVariable featureDistillation(SameDiff sd, SDVariable studentNormed, SDVariable teacher) {
+    return mse(sd, studentNormed, teacher);
+  }
+
+  /**
+   * One direction of MMKD-CLIP's interactive contrastive term (SPEC §10, {@code KDClipLoss} icl_loss):
+   * CE(s·A·Bᵀ, arange(B)) = mean_i [logsumexp_j(s·a_i·b_j) − s·a_i·b_i], the student's rows as anchors and the
+   * teacher's as contrasts. The scale s multiplies directly, with no exp(), as in MMKD-CLIP and CLIP-KD.
+   *
+   * @param a [B, D] student (normalised), b [B, D] teacher (normalised), scale a scalar
+   */
+  public static SDVariable contrastive(SameDiff sd, SDVariable a, SDVariable b, SDVariable scale) {
+    SDVariable logits = sd.mmul(a, b, false, true, false).mul(scale); // [B, B]
+    SDVariable lse = sd.squeeze(logSumExp(sd, logits, 2), 1); //          [B]
+    SDVariable positive = a.mul(b).sum(1).mul(scale); //                   [B]: the diagonal, label i for row i
+    return lse.sub(positive).mean();
+  }
 }

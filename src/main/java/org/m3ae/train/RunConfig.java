@@ -20,7 +20,14 @@ public record RunConfig(
     @JsonProperty(required = true) Train train,
     Objectives objectives,
     Kd kd,
-    Mask mask) {
+    Mask mask,
+    @JsonProperty("feature_kd") FeatureKd featureKd) {
+
+  /** The pre-feature-KD shape of a run config (no {@code feature_kd}). */
+  public RunConfig(String name, String model, Teacher teacher, String studentInit, Data data, Train train,
+      Objectives objectives, Kd kd, Mask mask) {
+    this(name, model, teacher, studentInit, data, train, objectives, kd, mask, null);
+  }
 
   /** The frozen teacher: its model config and a checkpoint of its weights (graph-layout safetensors or .sdz). */
   public record Teacher(@JsonProperty(required = true) String model, @JsonProperty(required = true) String weights) {}
@@ -100,10 +107,49 @@ public record RunConfig(
     }
   }
 
-  /** Loss weights (paper §3: all 1). */
-  public record Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn) {
+  /**
+   * Loss weights (paper §3: all 1). {@code fd} and {@code icl} weigh MMKD-CLIP's feature terms when {@code feature_kd}
+   * is configured (its code weighs FD by 50 and ICL by 1, SPEC §10; here 1 unless set).
+   */
+  public record Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn, Double fd, Double icl) {
+    public Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn) {
+      this(mlm, mim, itm, hid, attn, null, null);
+    }
+
     static double or1(Double d) {
       return d == null ? 1.0 : d;
+    }
+  }
+
+  /** Which student feature a teacher's text and image features are compared with (SPEC §10). */
+  public enum StudentFeatures {
+    /** The student's own encoders: text CLS after the text encoder, image CLS after the ViT — a CLIP student's embeddings. */
+    @JsonProperty("unimodal") UNIMODAL,
+    /** The fusion poolers' outputs ({@code pooled.text}, {@code pooled.image}), which have seen the other modality. */
+    @JsonProperty("fused") FUSED
+  }
+
+  /**
+   * MMKD-CLIP's multi-teacher distillation from offline features (SPEC §10): one entry per teacher, each a directory
+   * written by {@code extract-features}. The joint feature, where a teacher has one, is always compared with the
+   * student's joint feature.
+   */
+  public record FeatureKd(@JsonProperty(required = true) List<FeatureTeacher> teachers, StudentFeatures student) {
+    public FeatureKd {
+      teachers = teachers == null ? List.of() : List.copyOf(teachers);
+      student = student == null ? StudentFeatures.UNIMODAL : student;
+    }
+  }
+
+  /**
+   * One offline teacher: a name (metric suffix, graph-variable scope), its feature directory, its weight in the FD
+   * and ICL sums, and which of its feature kinds to distil (default: every kind the directory holds).
+   */
+  public record FeatureTeacher(@JsonProperty(required = true) String name, @JsonProperty(required = true) String features,
+      Double weight, List<FeatureKind> kinds) {
+    public FeatureTeacher {
+      weight = weight == null ? 1.0 : weight;
+      kinds = kinds == null ? null : List.copyOf(kinds);
     }
   }
 
@@ -123,16 +169,26 @@ public record RunConfig(
   }
 
   public double weight(String term) {
+    return weight(LossTerm.valueOf(term.toUpperCase(java.util.Locale.ROOT)));
+  }
+
+  public double weight(LossTerm term) {
     Objectives o = objectives;
     if (o == null) return 1.0;
-    return switch (term) {
-      case "mlm" -> Objectives.or1(o.mlm());
-      case "mim" -> Objectives.or1(o.mim());
-      case "itm" -> Objectives.or1(o.itm());
-      case "hid" -> Objectives.or1(o.hid());
-      case "attn" -> Objectives.or1(o.attn());
-      default -> throw new IllegalArgumentException(term);
-    };
+    return Objectives.or1(switch (term) {
+      case MLM -> o.mlm();
+      case MIM -> o.mim();
+      case ITM -> o.itm();
+      case HID -> o.hid();
+      case ATTN -> o.attn();
+      case FD -> o.fd();
+      case ICL -> o.icl();
+    });
+  }
+
+  /** Feature KD is on when {@code feature_kd} names at least one teacher. */
+  public boolean featureKdEnabled() {
+    return featureKd != null && !featureKd.teachers().isEmpty();
   }
 
   /** KD is on when a teacher is configured, unless {@code kd.enabled: false}. */
@@ -191,6 +247,21 @@ public record RunConfig(
     }
     if (studentInit != null && !studentInit.equals("teacher") && !studentInit.equals("random")) {
       throw new ConfigException(src + ": key 'student_init': 'teacher' (copy mapped teacher layers) or 'random'");
+    }
+    if (featureKd != null) {
+      if (featureKd.teachers().isEmpty()) throw new ConfigException(src + ": key 'feature_kd.teachers': needs at least one teacher");
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (int i = 0; i < featureKd.teachers().size(); i++) {
+        FeatureTeacher t = featureKd.teachers().get(i);
+        String key = src + ": key 'feature_kd.teachers[" + i + "]";
+        if (!t.name().matches("[a-z0-9_]+")) throw new ConfigException(key + ".name': '" + t.name() + "' must match [a-z0-9_]+ (it names metrics and graph variables)");
+        if (!names.add(t.name())) throw new ConfigException(key + ".name': '" + t.name() + "' is used twice");
+        if (!(t.weight() >= 0)) throw new ConfigException(key + ".weight': must be >= 0");
+        if (t.kinds() != null && t.kinds().isEmpty()) throw new ConfigException(key + ".kinds': empty; leave it out for every kind");
+      }
+    }
+    for (LossTerm t : LossTerm.values()) {
+      if (!(weight(t) >= 0)) throw new ConfigException(src + ": key 'objectives." + t.key() + "': must be >= 0");
     }
   }
 }

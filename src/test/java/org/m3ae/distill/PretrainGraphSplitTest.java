@@ -81,19 +81,19 @@ class PretrainGraphSplitTest {
     assertTrue(e.getMessage().contains("every objective weight is 0"), e.getMessage());
   }
 
-  private static void assertSame(PretrainGraph g, Map<String, INDArray> feed) {
+  static void assertSame(PretrainGraph g, Map<String, INDArray> feed) {
     OutAndGrad joint = g.sd().calculateGradientsAndOutputs(GradientGraph.placeholdersOf(g.sd(), feed), g.lossVariables(),
         g.trainable());
     Map<String, Double> losses = new HashMap<>();
     Map<String, INDArray> grads = new HashMap<>();
     for (GradientGraph p : g.perPassGraphs()) {
-      GradientGraph.Result r = p.compute(feed, PretrainGraph.LOSSES::get);
+      GradientGraph.Result r = p.compute(feed, PretrainGraph::lossVariableOf);
       r.losses().forEach((k, v) -> losses.merge(k, v, Double::sum));
       Trainer.addInto(grads, g.tableGradients(r.gradients(), feed), 1);
     }
     assertEquals(new TreeSet<>(g.lossKeys()), new TreeSet<>(losses.keySet()));
     for (String k : g.lossKeys()) {
-      double ref = joint.getOutputs().get(PretrainGraph.LOSSES.get(k)).getDouble(0);
+      double ref = joint.getOutputs().get(PretrainGraph.lossVariableOf(k)).getDouble(0);
       assertTrue(ref > 0, k + " is a real term: " + ref);
       assertEquals(ref, losses.get(k), 1e-5 * Math.abs(ref), k);
     }
