@@ -35,11 +35,11 @@ public final class M3aeFeatureTeacher implements FeatureTeacher {
 
   @Override
   public Map<FeatureKind, INDArray> features(Batch batch, List<String> texts) {
-    Map<String, INDArray> o = teacher.forward(batch);
+    Map<String, INDArray> o = teacher.forward(batch); // the forward's own arrays until its next call: copied below
     Map<FeatureKind, INDArray> out = new EnumMap<>(FeatureKind.class);
-    out.put(FeatureKind.TEXT, o.get(Names.POOLED_TEXT).castTo(DataType.FLOAT));
-    out.put(FeatureKind.IMAGE, o.get(Names.POOLED_IMAGE).castTo(DataType.FLOAT));
-    out.put(FeatureKind.JOINT, o.get(Names.JOINT).castTo(DataType.FLOAT));
+    out.put(FeatureKind.TEXT, o.get(Names.POOLED_TEXT).castTo(DataType.FLOAT).dup());
+    out.put(FeatureKind.IMAGE, o.get(Names.POOLED_IMAGE).castTo(DataType.FLOAT).dup());
+    out.put(FeatureKind.JOINT, o.get(Names.JOINT).castTo(DataType.FLOAT).dup());
     return out;
   }
 }
