@@ -141,7 +141,10 @@ public final class GraphPlan {
     for (String o : outputs) keep.add(rootOf(root, o));
 
     for (var e : feed.entrySet()) {
-      INDArray own = e.getValue().dup('c');
+      // a placeholder holds its declared type, as SameDiff's own session casts a fed array of another type
+      SDVariable ph = sd.getVariable(e.getKey());
+      DataType declared = ph == null || ph.dataType() == null ? e.getValue().dataType() : ph.dataType();
+      INDArray own = e.getValue().castTo(declared).dup('c');
       plan.placeholders.put(e.getKey(), own);
       plan.arrays.put(e.getKey(), own);
     }
@@ -214,7 +217,16 @@ public final class GraphPlan {
       }
       Step step = new Step(fn, oc, scalarSlot, custom);
       plan.steps.add(step);
-      plan.exec(step);
+      try {
+        plan.exec(step);
+      } catch (RuntimeException e) {
+        StringBuilder shapes = new StringBuilder();
+        for (int k = 0; k < in.length; k++) {
+          shapes.append(k == 0 ? "" : ", ").append(args[k]).append(' ').append(in[k].dataType())
+              .append(Arrays.toString(in[k].shape()));
+        }
+        throw new IllegalStateException("op " + fn.getOwnName() + " (" + fn.opName() + ") failed on " + shapes, e);
+      }
       // Inputs whose last reader this was go back to the pool, after the outputs were taken: an op never writes
       // into a buffer it reads.
       for (String a : new HashSet<>(Arrays.asList(args))) {
@@ -244,11 +256,11 @@ public final class GraphPlan {
     for (var e : placeholders.entrySet()) {
       INDArray v = feed.get(e.getKey());
       if (v == null) throw new IllegalArgumentException("feed lacks placeholder '" + e.getKey() + "'");
-      if (!Arrays.equals(v.shape(), e.getValue().shape()) || v.dataType() != e.getValue().dataType()) {
-        throw new IllegalArgumentException("placeholder '" + e.getKey() + "' is " + v.dataType() + Arrays.toString(v.shape())
-            + ", plan was built for " + e.getValue().dataType() + Arrays.toString(e.getValue().shape()));
+      if (!Arrays.equals(v.shape(), e.getValue().shape())) {
+        throw new IllegalArgumentException("placeholder '" + e.getKey() + "' is " + Arrays.toString(v.shape())
+            + ", plan was built for " + Arrays.toString(e.getValue().shape()));
       }
-      e.getValue().assign(v);
+      e.getValue().assign(v); // converts a fed array of another type, as at build time
     }
     for (var e : variableUses.entrySet()) {
       INDArray now = sd.getArrForVarName(e.getKey());
