@@ -50,7 +50,7 @@ class FinetuneEvaluateTest {
 
   static TaskConfig config(int steps) {
     return new TaskConfig("vqa-test", "vqa", DemoFinetune.STUDENT_MODEL, "none",
-        new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null),
+        new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null, null),
         new TaskConfig.Train(1, 16, 1, 5e-4, Map.of("heads", 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false),
         new TaskConfig.Eval(128, null, null));
   }
@@ -113,7 +113,7 @@ class FinetuneEvaluateTest {
   @Test
   void validationOnTheTestSplitIsRefused() {
     TaskConfig bad = new TaskConfig("x", "vqa", DemoFinetune.STUDENT_MODEL, null,
-        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, "skip", "train", "test", null, null, "test", null), tc.train(), null);
+        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, "skip", "train", "test", null, null, "test", null, null), tc.train(), null);
     Exception e = assertThrows(RuntimeException.class, () -> bad.validate("cfg.yaml"));
     assertTrue(e.getMessage().contains("data.val_split"), e.getMessage());
   }
