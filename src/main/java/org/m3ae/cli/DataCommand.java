@@ -106,7 +106,7 @@ public final class DataCommand implements Runnable {
       out.printf("pipeline %s (%s) at %s%n", doc.get("pipeline"), doc.get("task"), doc.get("root"));
       out.printf("tokenizer %s%n", doc.get("tokenizer"));
       if (doc.containsKey("answer_vocabulary"))
-        out.printf("answer vocabulary: %s answers (from splits %s)%n", doc.get("answer_vocabulary"), doc.get("answer_vocabulary_splits"));
+        out.printf("answer vocabulary: %s answers (from splits %s, numbered %s)%n", doc.get("answer_vocabulary"), doc.get("answer_vocabulary_splits"), doc.get("answer_order"));
       if (doc.containsKey("classes")) out.printf("classes: %s%n", doc.get("classes"));
       ((Map<String, Map<String, Object>>) doc.get("splits")).forEach((s, m) -> {
         out.printf("%-10s records %6s  images %5s", s, m.get("records"), m.get("images"));

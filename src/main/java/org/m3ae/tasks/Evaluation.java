@@ -49,7 +49,8 @@ public final class Evaluation {
         case VQA -> {
           Evaluator.Outcome o = Evaluator.vqa(g, td.data(), split, tc.evalBatchOr(), tc.data().workersOr(), dir.resolve("predictions.jsonl"));
           metrics = o.metrics();
-          info.put("answer_vocabulary", td.data().answerVocabulary().size() + " answers from splits " + td.data().answerVocabulary().splits());
+          info.put("answer_vocabulary", td.data().answerVocabulary().size() + " answers from splits " + td.data().answerVocabulary().splits()
+              + ", numbered " + td.data().answerVocabulary().order().id());
           if (!o.notes().isEmpty()) info.put("unscored", o.notes());
           if (baseline) others.put("majority answer (train)", Evaluator.majorityBaseline(td.data(), td.train(), split));
         }

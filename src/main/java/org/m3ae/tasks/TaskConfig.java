@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.m3ae.data.vqa.AnswerOrder;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfigLoader;
 
@@ -24,8 +25,8 @@ public record TaskConfig(
   /**
    * Data. {@code val_split} names a validation split of the pipeline; without one, {@code val_fraction} of
    * {@code train_split} is carved off with {@code val_seed} (VQA-RAD has no validation split, and M3AE's is a copy of
-   * test, SPEC §9: selecting on it would be selecting on test). {@code vocab_splits} overrides the pipeline's answer
-   * vocabulary splits.
+   * test, SPEC §9: selecting on it would be selecting on test). {@code vocab_splits} and {@code answer_order} override
+   * the pipeline's {@code vqa.vocab_splits} and {@code vqa.answer_order}.
    */
   public record Data(
       @JsonProperty(required = true) String pipeline,
@@ -37,7 +38,8 @@ public record TaskConfig(
       @JsonProperty("val_fraction") Double valFraction,
       @JsonProperty("val_seed") Long valSeed,
       @JsonProperty("test_split") String testSplit,
-      @JsonProperty("vocab_splits") List<String> vocabSplits) {
+      @JsonProperty("vocab_splits") List<String> vocabSplits,
+      @JsonProperty("answer_order") AnswerOrder answerOrder) {
     public String trainSplitOr() {
       return trainSplit == null ? "train" : trainSplit;
     }

@@ -17,6 +17,8 @@ import org.m3ae.data.config.PipelineConfig;
 import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.text.TextTokenizer;
+import org.m3ae.data.vqa.AnswerOrder;
+import org.m3ae.data.vqa.AnswerVocabulary;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.weights.RobertaIdsGuard;
 
@@ -63,6 +65,18 @@ public final class TaskData implements AutoCloseable {
     String note;
     List<String> vocabSplits = tc.data().vocabSplits() != null ? tc.data().vocabSplits()
         : pc.vqa() != null && pc.vqa().vocabSplits() != null ? pc.vqa().vocabSplits() : null;
+    AnswerOrder order = tc.data().answerOrder() != null ? tc.data().answerOrder()
+        : pc.vqa() != null ? pc.vqa().answerOrderOr() : AnswerOrder.SORTED;
+    BadRecordPolicy policy = "fail".equals(tc.data().onBadRecord()) ? BadRecordPolicy.FAIL : BadRecordPolicy.SKIP;
+    AnswerVocabulary numbering = null;
+    if (val == null && order == AnswerOrder.FIRST_APPEARANCE && pc.task() == PipelineConfig.Task.VQA) {
+      // first appearance is over the files as they are; the carve below re-partitions train, so number the answers
+      // on the uncarved pipeline (the carved splits hold the same questions, hence the same answers)
+      checkVocabSplits(tc, pc, vocabSplits);
+      try (DataPipeline whole = DataPipeline.open(withVqa(pc, vocabSplits, order), policy)) {
+        numbering = whole.answerVocabulary();
+      }
+    }
     if (val != null) {
       if (!pc.splits().containsKey(val)) {
         throw new IllegalArgumentException(tc.data().pipeline() + ": no split '" + val + "' (data.val_split in " + tc.name() + ")");
@@ -79,14 +93,12 @@ public final class TaskData implements AutoCloseable {
         vocabSplits.add(VAL);
       }
     }
-    if (vocabSplits != null && pc.task() == PipelineConfig.Task.VQA) {
-      for (String s : vocabSplits) {
-        if (!pc.splits().containsKey(s)) throw new IllegalArgumentException(tc.name() + ": key 'data.vocab_splits': no split '" + s + "'");
-      }
-      pc = withVocabSplits(pc, vocabSplits);
+    if (pc.task() == PipelineConfig.Task.VQA) {
+      checkVocabSplits(tc, pc, vocabSplits);
+      pc = withVqa(pc, vocabSplits, order);
     }
-    BadRecordPolicy policy = "fail".equals(tc.data().onBadRecord()) ? BadRecordPolicy.FAIL : BadRecordPolicy.SKIP;
     DataPipeline data = DataPipeline.open(pc, policy);
+    if (numbering != null) data.numberAnswersAs(numbering);
     checkTokenizer(data.tokenizer(), model, tc.data().pipeline(), tc.model());
     return new TaskData(data, train, val, test, note);
   }
@@ -104,10 +116,18 @@ public final class TaskData implements AutoCloseable {
     }
   }
 
-  static PipelineConfig withVocabSplits(PipelineConfig p, List<String> vocab) {
+  private static void checkVocabSplits(TaskConfig tc, PipelineConfig pc, List<String> vocabSplits) {
+    if (vocabSplits == null) return;
+    for (String s : vocabSplits) {
+      if (!pc.splits().containsKey(s)) throw new IllegalArgumentException(tc.name() + ": key 'data.vocab_splits': no split '" + s + "'");
+    }
+  }
+
+  /** @param vocab null: every split of {@code p} */
+  static PipelineConfig withVqa(PipelineConfig p, List<String> vocab, AnswerOrder order) {
     return new PipelineConfig(p.name(), p.task(), p.root(), p.format(), p.delimited(), p.splits(), p.fields(), p.constants(),
-        p.filter(), p.minWords(), p.images(), p.tokenizer(), p.image(), new PipelineConfig.Vqa(List.copyOf(vocab)),
-        p.maxRecords(), p.shuffleSeed(), p.generator());
+        p.filter(), p.minWords(), p.images(), p.tokenizer(), p.image(),
+        new PipelineConfig.Vqa(vocab == null ? null : List.copyOf(vocab), order), p.maxRecords(), p.shuffleSeed(), p.generator());
   }
 
   /**

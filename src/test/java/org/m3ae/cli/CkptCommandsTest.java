@@ -11,6 +11,7 @@ import org.m3ae.weights.WeightImport;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
+import org.m3ae.testing.Exact;
 
 /**
  * The commands take a PyTorch-written Lightning .ckpt (src/test/resources/ckpt) where they took converted safetensors:
@@ -35,7 +36,7 @@ class CkptCommandsTest {
       for (SDVariable v : expected.variables()) {
         if (v.getVariableType() != VariableType.VARIABLE) continue;
         // same config on both sides: the student takes every teacher layer, so every weight must match
-        assertEquals(v.getArr(), got.getVariable(v.name()).getArr(), v.name());
+        Exact.assertBitEqual(v.getArr(), got.getVariable(v.name()).getArr(), v.name());
         n++;
       }
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.cli.Main;
 import picocli.CommandLine;
+import org.m3ae.testing.Edits;
 
 /** {@code data synth | inspect | bench} in-process, as a user runs them. */
 class DataCommandTest {
@@ -56,7 +57,7 @@ class DataCommandTest {
     assertEquals(2, r.code());
     assertTrue(r.err().startsWith("error: pipeline file not found"), r.err());
     Path bad = dir.resolve("bad.yaml");
-    Files.writeString(bad, Files.readString(Path.of("data-pipelines/synthetic.yaml")).replace("format: jsonl", "format: jsonl\nshufle: true"));
+    Files.writeString(bad, Edits.replaceOnce(Files.readString(Path.of("data-pipelines/synthetic.yaml")), "format: jsonl", "format: jsonl\nshufle: true"));
     r = run("data", "inspect", "--pipeline", bad.toString());
     assertTrue(r.err().contains("unknown key 'shufle'") && r.err().contains("bad.yaml line "), r.err());
     r = run("data", "inspect", "--pipeline", "data-pipelines/synthetic.yaml", "--root", dir.resolve("missing").toString());

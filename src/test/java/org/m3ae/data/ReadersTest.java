@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.data.config.PipelineConfig;
 import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
+import org.m3ae.testing.Edits;
 
 /** Every dataset format on fixtures written here, every bad-input case, and the shared data's counts. */
 class ReadersTest {
@@ -196,22 +197,22 @@ class ReadersTest {
     String ok = String.format(MEDPIX, dir);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok + "splitz: {}\n"));
     assertTrue(e.getMessage().contains("p.yaml line 8") && e.getMessage().contains("unknown key 'splitz'"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("images: {dir: images,", "images: {dri: images,")));
+    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, Edits.replaceOnce(ok, "images: {dir: images,", "images: {dri: images,")));
     // Jackson checks required keys first: the typo shows up as the key it hides.
     assertTrue(e.getMessage().contains("missing key 'images.dir'"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("images: {dir: images,", "images: {dir: images, size: 3,")));
+    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, Edits.replaceOnce(ok, "images: {dir: images,", "images: {dir: images, size: 3,")));
     assertTrue(e.getMessage().contains("line 7: unknown key 'images.size'"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("task: pairs", "task: captions")));
+    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, Edits.replaceOnce(ok, "task: pairs", "task: captions")));
     assertTrue(e.getMessage().contains("line 2") && e.getMessage().contains("'task'") && e.getMessage().contains("allowed"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("format: jsonl\n", "")));
+    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, Edits.replaceOnce(ok, "format: jsonl\n", "")));
     assertTrue(e.getMessage().contains("missing key 'format'"), e.getMessage());
     // the removed GPT-2-shifted mode says what to use instead
     Path old = dir.resolve("old.yaml");
-    Files.writeString(old, ok + TOK.replace("style: bert,", "style: bert, gpt2_to_roberta: true,"));
+    Files.writeString(old, ok + Edits.replaceOnce(TOK, "style: bert,", "style: bert, gpt2_to_roberta: true,"));
     e = assertThrows(IllegalArgumentException.class, () -> org.m3ae.data.config.PipelineLoader.load(old));
     assertTrue(e.getMessage().contains("old.yaml") && e.getMessage().contains("'tokenizer.gpt2_to_roberta' was removed")
         && e.getMessage().contains("roberta-base.tokenizer.json"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, ok.replace("text: Description.Caption", "txt: Description.Caption")));
+    e = assertThrows(IllegalArgumentException.class, () -> yaml(dir, Edits.replaceOnce(ok, "text: Description.Caption", "txt: Description.Caption")));
     assertTrue(e.getMessage().contains("fields."), e.getMessage());
   }
 

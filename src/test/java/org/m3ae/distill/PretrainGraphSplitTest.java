@@ -19,6 +19,7 @@ import org.m3ae.train.Trainer;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.m3ae.testing.Edits;
 
 /**
  * The per-pass backward (one gradient call each for MLM, MIM and ITM + KD, weights shared) against the reference of
@@ -27,13 +28,16 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 class PretrainGraphSplitTest {
   /** A narrower, shallower student than the micro teacher: KD projections and head-averaged attention maps too. */
-  static final String STUDENT = PretrainRunTest.MODEL
-      .replace("name: micro", "name: micro-student")
-      .replace("encoder: {width: 32, layers: 2, heads: 2, mlp_dim: 64, activation: quick_gelu",
-          "encoder: {width: 16, layers: 1, heads: 1, mlp_dim: 32, activation: quick_gelu")
-      .replace("encoder: {width: 32, layers: 2, heads: 2, mlp_dim: 64, activation: gelu",
-          "encoder: {width: 16, layers: 1, heads: 1, mlp_dim: 32, activation: gelu")
-      .replace("fusion: {width: 32, layers: 1, heads: 2, mlp_dim: 64", "fusion: {width: 16, layers: 1, heads: 1, mlp_dim: 32");
+  static final String STUDENT = student();
+
+  private static String student() {
+    String y = Edits.replaceOnce(PretrainRunTest.MODEL, "name: micro", "name: micro-student");
+    y = Edits.replaceOnce(y, "encoder: {width: 32, layers: 2, heads: 2, mlp_dim: 64, activation: quick_gelu",
+        "encoder: {width: 16, layers: 1, heads: 1, mlp_dim: 32, activation: quick_gelu");
+    y = Edits.replaceOnce(y, "encoder: {width: 32, layers: 2, heads: 2, mlp_dim: 64, activation: gelu",
+        "encoder: {width: 16, layers: 1, heads: 1, mlp_dim: 32, activation: gelu");
+    return Edits.replaceOnce(y, "fusion: {width: 32, layers: 1, heads: 2, mlp_dim: 64", "fusion: {width: 16, layers: 1, heads: 1, mlp_dim: 32");
+  }
 
   @Test
   void perPassGradientsAddUpToTheJointObjective() throws Exception {

@@ -10,9 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,15 +145,5 @@ class PretrainRunTest {
     double last = m.get(m.size() - 1).get("loss_hid").asDouble() + m.get(m.size() - 1).get("loss_attn").asDouble();
     assertTrue(last < 0.7 * first, "KD loss should fall: " + first + " → " + last);
     assertTrue(m.get(0).get("mask_r").asDouble() > m.get(m.size() - 1).get("mask_r").asDouble(), "r decreases");
-  }
-
-  static Map<String, Double> unused() {
-    return Map.of();
-  }
-
-  static List<String> names(List<ObjectNode> rows) {
-    List<String> n = new ArrayList<>();
-    rows.forEach(r -> n.add(r.toString()));
-    return n;
   }
 }

@@ -15,6 +15,7 @@ import org.m3ae.train.Trainer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.m3ae.testing.Exact;
 
 /**
  * The trainer's gradient call (arrays released and reused during the call, session dropped after it) against SameDiff's
@@ -51,11 +52,11 @@ class ReleasingGradientCallTest {
       int compared = 0;
       for (var e : ref.getGradients().entrySet()) {
         if (e.getValue() == null) continue;
-        assertEquals(e.getValue(), got.gradients().get(e.getKey()), e.getKey() + ", call " + call);
+        Exact.assertBitEqual(e.getValue(), got.gradients().get(e.getKey()), e.getKey() + ", call " + call);
         compared++;
       }
       assertTrue(compared > 50, "gradients compared: " + compared);
-      for (String n : g.trainable()) assertEquals(before.get(n), sd.getArrForVarName(n), n + " unchanged by the call");
+      for (String n : g.trainable()) Exact.assertBitEqual(before.get(n), sd.getArrForVarName(n), n + " unchanged by the call");
     }
   }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.m3ae.testing.Edits;
 
 /** Model configs load as documented, and every mistake is reported with the file, line and key. */
 class ModelConfigTest {
@@ -52,7 +53,7 @@ class ModelConfigTest {
 
   @Test
   void unknownKeyIsNamedWithItsLineAndTheKnownKeys() throws IOException {
-    String yaml = teacher().replace("    mlp_dim: 3072\n    activation: quick_gelu", "    mlp_dims: 3072\n    activation: quick_gelu");
+    String yaml = Edits.replaceOnce(teacher(), "    mlp_dim: 3072\n    activation: quick_gelu", "    mlp_dims: 3072\n    activation: quick_gelu");
     ConfigException e = broken(yaml);
     assertTrue(e.getMessage().contains("unknown key 'vision.encoder.mlp_dims'"), e.getMessage());
     int line = 1 + (int) yaml.substring(0, yaml.indexOf("mlp_dims")).chars().filter(ch -> ch == '\n').count();
@@ -62,26 +63,26 @@ class ModelConfigTest {
 
   @Test
   void missingKeyIsNamed() throws IOException {
-    ConfigException e = broken(teacher().replace("  pad_token_id: 1\n", ""));
+    ConfigException e = broken(Edits.replaceOnce(teacher(), "  pad_token_id: 1\n", ""));
     assertTrue(e.getMessage().contains("missing key 'text.pad_token_id'"), e.getMessage());
   }
 
   @Test
   void wrongTypeIsNamed() throws IOException {
-    ConfigException e = broken(teacher().replace("  patch_size: 16", "  patch_size: sixteen"));
+    ConfigException e = broken(Edits.replaceOnce(teacher(), "  patch_size: 16", "  patch_size: sixteen"));
     assertTrue(e.getMessage().contains("'vision.patch_size'"), e.getMessage());
-    ConfigException a = broken(teacher().replace("activation: gelu       # exact erf GELU", "activation: swish"));
+    ConfigException a = broken(Edits.replaceOnce(teacher(), "activation: gelu       # exact erf GELU", "activation: swish"));
     assertTrue(a.getMessage().contains("'text.encoder.activation'"), a.getMessage());
   }
 
   @Test
   void inconsistentValuesAreNamed() throws IOException {
-    assertTrue(broken(teacher().replace("  heads: 12\n  mlp_dim: 3072\n  activation: gelu\n  ln_eps: 1.0e-12",
+    assertTrue(broken(Edits.replaceOnce(teacher(), "  heads: 12\n  mlp_dim: 3072\n  activation: gelu\n  ln_eps: 1.0e-12",
         "  heads: 7\n  mlp_dim: 3072\n  activation: gelu\n  ln_eps: 1.0e-12")).getMessage().contains("'fusion.heads'"));
-    assertTrue(broken(teacher().replace("image_size: 288", "image_size: 290")).getMessage().contains("'vision.image_size'"));
-    assertTrue(broken(teacher().replace("  layer: 3 ", "  layer: 9 ")).getMessage().contains("'mim.layer'"));
-    assertTrue(broken(teacher().replace("mask_ratio: 0.75", "mask_ratio: 1.5")).getMessage().contains("'mim.mask_ratio'"));
-    assertTrue(broken(teacher().replace("max_positions: 514", "max_positions: 60")).getMessage().contains("'text.max_positions'"));
+    assertTrue(broken(Edits.replaceOnce(teacher(), "image_size: 288", "image_size: 290")).getMessage().contains("'vision.image_size'"));
+    assertTrue(broken(Edits.replaceOnce(teacher(), "  layer: 3 ", "  layer: 9 ")).getMessage().contains("'mim.layer'"));
+    assertTrue(broken(Edits.replaceOnce(teacher(), "mask_ratio: 0.75", "mask_ratio: 1.5")).getMessage().contains("'mim.mask_ratio'"));
+    assertTrue(broken(Edits.replaceOnce(teacher(), "max_positions: 514", "max_positions: 60")).getMessage().contains("'text.max_positions'"));
   }
 
   @Test

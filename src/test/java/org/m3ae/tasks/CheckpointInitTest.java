@@ -20,6 +20,7 @@ import org.m3ae.weights.WeightImport;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.m3ae.testing.Exact;
 
 /**
  * {@code finetune --init} and {@code evaluate --checkpoint} read the same files as {@code import}: the official
@@ -55,7 +56,7 @@ class CheckpointInitTest {
     int compared = 0;
     for (SDVariable v : g.sd().variables()) {
       if (v.getVariableType() != VariableType.VARIABLE || FinetuneRun.isTaskHead(v.name())) continue;
-      assertEquals(imported.getVariable(v.name()).getArr(), v.getArr(), v.name());
+      Exact.assertBitEqual(imported.getVariable(v.name()).getArr(), v.getArr(), v.name());
       compared++;
     }
     assertTrue(compared > 100, compared + " backbone variables");
@@ -90,6 +91,6 @@ class CheckpointInitTest {
     TaskGraph eval = TaskGraph.build(atImageSize(12), TaskKind.VQA, 5, 8, false, 1, 0);
     FinetuneRun.loadInto(eval.sd(), weights);
     assertArrayEquals(want, eval.sd().getVariable(POS).getArr().dup('c').data().asFloat());
-    assertEquals(run.sd().getVariable("vqa_head.3.weight").getArr(), eval.sd().getVariable("vqa_head.3.weight").getArr());
+    Exact.assertBitEqual(run.sd().getVariable("vqa_head.3.weight").getArr(), eval.sd().getVariable("vqa_head.3.weight").getArr(), "vqa_head.3.weight");
   }
 }

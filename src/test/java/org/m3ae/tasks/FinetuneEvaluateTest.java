@@ -23,6 +23,7 @@ import org.m3ae.data.DataRecord;
 import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.testing.Edits;
 
 /**
  * End to end on the tiny student and the embedded synthetic VQA set: carve a validation split, fine-tune two steps,
@@ -39,8 +40,7 @@ class FinetuneEvaluateTest {
     try {
       Path p = dir.resolve("synthetic-vqa-noval.yaml");
       String yaml = Files.readString(Path.of(DemoFinetune.PIPELINE));
-      String noVal = yaml.replace("  val: {files: [vqa_val.json]}\n", "");
-      assertTrue(noVal.length() < yaml.length(), "the pipeline's val split line moved");
+      String noVal = Edits.replaceOnce(yaml, "  val: {files: [vqa_val.json]}\n", "");
       Files.writeString(p, noVal);
       return p.toString();
     } catch (java.io.IOException e) {
@@ -50,7 +50,7 @@ class FinetuneEvaluateTest {
 
   static TaskConfig config(int steps) {
     return new TaskConfig("vqa-test", "vqa", DemoFinetune.STUDENT_MODEL, "none",
-        new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null),
+        new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null, null),
         new TaskConfig.Train(1, 16, 1, 5e-4, Map.of("heads", 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false, null),
         new TaskConfig.Eval(128, null, null));
   }
@@ -113,7 +113,7 @@ class FinetuneEvaluateTest {
   @Test
   void validationOnTheTestSplitIsRefused() {
     TaskConfig bad = new TaskConfig("x", "vqa", DemoFinetune.STUDENT_MODEL, null,
-        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, "skip", "train", "test", null, null, "test", null), tc.train(), null);
+        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, "skip", "train", "test", null, null, "test", null, null), tc.train(), null);
     Exception e = assertThrows(RuntimeException.class, () -> bad.validate("cfg.yaml"));
     assertTrue(e.getMessage().contains("data.val_split"), e.getMessage());
   }
@@ -136,7 +136,25 @@ class FinetuneEvaluateTest {
     try (DataPipeline d = DataPipeline.open(PipelineLoader.load(Path.of(tc.data().pipeline())), BadRecordPolicy.SKIP)) {
       assertEquals(d.rawRecords("test").size(), n, "every test question is in the denominator");
     }
-    assertEquals(n, Files.readAllLines(dir.resolve("eval/predictions.jsonl")).size());
+    // The reported accuracies are what the per-question predictions say: recounted here from predictions.jsonl,
+    // judging each line by its own predicted and gold answers rather than its "correct" flag.
+    List<String> predictions = Files.readAllLines(dir.resolve("eval/predictions.jsonl"));
+    assertEquals(n, predictions.size());
+    int[] right = new int[2], total = new int[2]; // [open, closed]
+    for (String line : predictions) {
+      JsonNode p = new ObjectMapper().readTree(line);
+      boolean ok = !p.has("unscored") && p.get("answer").asText().equals(p.path("predicted").asText(null));
+      assertEquals(ok, p.get("correct").asBoolean(), line);
+      int c = p.get("closed").asBoolean() ? 1 : 0;
+      total[c]++;
+      if (ok) right[c]++;
+    }
+    assertEquals(total[1], m.get("n_closed").asInt());
+    assertEquals(total[0], m.get("n_open").asInt());
+    assertTrue(total[0] > 0 && total[1] > 0, "both answer types are scored");
+    assertEquals((double) right[1] / total[1], m.get("closed").asDouble(), 1e-12, "closed");
+    assertEquals((double) right[0] / total[0], m.get("open").asDouble(), 1e-12, "open");
+    assertEquals((double) (right[0] + right[1]) / n, m.get("overall").asDouble(), 1e-12, "overall");
     assertNotNull(j.get("others").get("majority answer (train)"));
     String md = Files.readString(dir.resolve("eval/results.md"));
     assertTrue(md.startsWith("| run | task | split | open | closed | overall |"), md);

@@ -48,14 +48,23 @@ class RetrievalTest {
     float[][] fast = Retrieval.rerankScores(g, s, 6, 32, null);
     Map<String, Double> rf = Metrics.recall(full, s.textImage(), 1, 2, 3);
     assertEquals(rf, Metrics.recall(fast, s.textImage(), 1, 2, 3));
-    // a shortlist of 1: exactly one text per image (and one image per text) gets a cross-encoder score, the rest
-    // rank below it
+    // a shortlist of 1: each image's best stage-1 text and each text's best stage-1 image get a cross-encoder
+    // score, exactly those pairs (the union of both shortlists), and every other pair ranks below them
     float[][] k1 = Retrieval.rerankScores(g, s, 1, 32, null);
+    float[][] cos = Retrieval.stage1(g, s, 32);
+    java.util.Set<String> expected = new java.util.TreeSet<>(), rescored = new java.util.TreeSet<>();
     for (int i = 0; i < 4; i++) {
-      int rescored = 0;
-      for (int j = 0; j < 6; j++) if (k1[i][j] > -1e5f) rescored++;
-      assertTrue(rescored >= 1, "image " + i + " has no re-scored text");
+      int best = 0;
+      for (int j = 1; j < 6; j++) if (cos[i][j] > cos[i][best]) best = j;
+      expected.add(i + "," + best);
     }
+    for (int j = 0; j < 6; j++) {
+      int best = 0;
+      for (int i = 1; i < 4; i++) if (cos[i][j] > cos[best][j]) best = i;
+      expected.add(best + "," + j);
+    }
+    for (int i = 0; i < 4; i++) for (int j = 0; j < 6; j++) if (k1[i][j] > -1e5f) rescored.add(i + "," + j);
+    assertEquals(expected, rescored);
   }
 
   @Test

@@ -52,6 +52,7 @@ class TrainerListenerValuesTest {
       public Map<String, INDArray> feed(Batch b, int step, int micro) {
         Map<String, INDArray> f = inner.feed(b, step, micro);
         feeds.put(step, f);
+        if (step == 1) sleep(FEED_DELAY_MS); // before the update: counted in step_s, not in update_s
         return f;
       }
     };
@@ -101,8 +102,23 @@ class TrainerListenerValuesTest {
     assertEquals(1e-3, seen.get(1).get("lr"), 1e-15);
     assertEquals(5e-4, seen.get(2).get("lr"), 1e-15);
     assertEquals(5 * 5e-4, seen.get(2).get("lr_fusion"), 1e-15);
-    for (StepMetrics m : seen) {
-      assertTrue(m.get("update_s") > 0 && m.get("update_s") < m.get("step_s"), "the update is part of the step: " + m);
+    // The timers measure what their names say: a delay while the step's feed is built lands in step_s and not in
+    // update_s (the clip and AdamW part that follows the gradients).
+    StepMetrics slow = seen.get(1);
+    double delay = FEED_DELAY_MS / 1e3;
+    assertTrue(slow.get("update_s") > 0 && slow.get("update_s") < delay, "update_s excludes the feed: " + slow);
+    assertTrue(slow.get("step_s") >= delay + slow.get("update_s"), "step_s includes the feed and the update: " + slow);
+    assertTrue(seen.get(2).get("step_s") < slow.get("step_s") - delay / 2, "only step 1 was delayed: " + seen.get(2) + " vs " + slow);
+  }
+
+  static final long FEED_DELAY_MS = 400;
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -39,8 +39,9 @@ import picocli.CommandLine.Mixin;
 
 /**
  * A run training in this JVM with {@code --ui}: while it is still writing, the page's API must return exactly the
- * values the run wrote to metrics.jsonl. Until the pre-training command exists, the run is the training loop's own
- * listeners (MetricsJsonl and the UI session's listener) driven from a background thread, the way the loop calls them.
+ * values the run wrote to metrics.jsonl. The run is the training loop's own listeners (MetricsJsonl and the UI session's
+ * listener) driven from a background thread the way the loop calls them, so the test decides when writing stops and
+ * can run for many steps in seconds; {@link PretrainUiTest} runs the real {@code pretrain --ui}.
  */
 class LiveRunUiTest {
   private static final String[] LOSSES = {"loss_mlm", "loss_mim", "loss_itm", "loss_hid", "loss_attn"};

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.data.text.TokenizerSpec;
+import org.m3ae.data.vqa.AnswerOrder;
 
 /**
  * A dataset pipeline definition ({@code data-pipelines/*.yaml}); {@link PipelineLoader} reads it
@@ -89,9 +90,15 @@ public record PipelineConfig(
 
   /**
    * @param vocabSplits splits whose answers form the vocabulary; M3AE uses all of them (SPEC §3.2),
-   *     {@code [train]} gives a train-only vocabulary
+   *     {@code [train]} gives a train-only vocabulary. With {@code first_appearance} the listed order is the order
+   *     answers are met in (M3AE: train, val, test)
+   * @param answerOrder how answers are numbered (the VQA head's columns); absent: {@code sorted}
    */
-  public record Vqa(@JsonProperty("vocab_splits") List<String> vocabSplits) {}
+  public record Vqa(@JsonProperty("vocab_splits") List<String> vocabSplits, @JsonProperty("answer_order") AnswerOrder answerOrder) {
+    public AnswerOrder answerOrderOr() {
+      return answerOrder == null ? AnswerOrder.SORTED : answerOrder;
+    }
+  }
 
   public record Generator(@JsonProperty("n") int n, @JsonProperty("seed") long seed) {}
 

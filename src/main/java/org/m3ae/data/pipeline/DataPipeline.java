@@ -16,6 +16,7 @@ import org.m3ae.data.image.ClipTransform;
 import org.m3ae.data.readers.DatasetReader;
 import org.m3ae.data.synth.SyntheticDataset;
 import org.m3ae.data.text.TextTokenizer;
+import org.m3ae.data.vqa.AnswerOrder;
 import org.m3ae.data.vqa.AnswerVocabulary;
 
 /**
@@ -31,6 +32,7 @@ public final class DataPipeline implements AutoCloseable {
   private final Map<String, List<DataRecord>> raw = new LinkedHashMap<>();
   private final Map<String, List<DataRecord>> usable = new LinkedHashMap<>();
   private AnswerVocabulary vocab;
+  private AnswerVocabulary numbering;
   private final ImageCache imageCache = new ImageCache(Long.getLong("m3ae.imageCacheMb", 512L) << 20);
   private Map<String, Integer> labels;
 
@@ -96,16 +98,30 @@ public final class DataPipeline implements AutoCloseable {
     return rs;
   }
 
-  /** Built from {@code vqa.vocab_splits} (default: every split, as M3AE does, SPEC §3.2). */
+  /**
+   * Built from {@code vqa.vocab_splits} (default: every split, as M3AE does, SPEC §3.2), numbered by
+   * {@code vqa.answer_order}: records are visited split by split in the listed order, each in file order.
+   */
   public synchronized AnswerVocabulary answerVocabulary() {
     if (cfg.task() != PipelineConfig.Task.VQA) throw new IllegalStateException("pipeline " + cfg.name() + " is not a VQA task");
     if (vocab == null) {
       List<String> splits = cfg.vqa() != null && cfg.vqa().vocabSplits() != null ? cfg.vqa().vocabSplits() : splits();
+      AnswerOrder order = cfg.vqa() != null ? cfg.vqa().answerOrderOr() : AnswerOrder.SORTED;
       List<DataRecord> all = new ArrayList<>();
       for (String s : splits) all.addAll(rawRecords(s));
-      vocab = AnswerVocabulary.build(all, splits);
+      vocab = AnswerVocabulary.build(all, splits, order);
+      if (numbering != null) vocab = vocab.numberedAs(numbering);
     }
     return vocab;
+  }
+
+  /**
+   * Numbers the answer vocabulary as {@code reference} does (same answers required): used when the splits of this
+   * pipeline were carved from files whose first-appearance order is the one that counts. Call before the first batch.
+   */
+  public synchronized void numberAnswersAs(AnswerVocabulary reference) {
+    if (vocab != null) throw new IllegalStateException("pipeline " + cfg.name() + ": the answer vocabulary is already in use");
+    numbering = reference;
   }
 
   /** Classification labels over all splits, mapped to sorted indices (SPEC §3.2 MELINDA). */

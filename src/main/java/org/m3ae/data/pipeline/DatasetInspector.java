@@ -38,6 +38,7 @@ public final class DatasetInspector {
     if (cfg.task() == PipelineConfig.Task.VQA) {
       doc.put("answer_vocabulary", p.answerVocabulary().size());
       doc.put("answer_vocabulary_splits", p.answerVocabulary().splits());
+      doc.put("answer_order", p.answerVocabulary().order().id());
     }
     if (cfg.task() == PipelineConfig.Task.CLASSIFICATION) doc.put("classes", p.classLabels().size());
     Map<String, Object> splits = new LinkedHashMap<>();
