@@ -59,6 +59,12 @@ public final class FinetuneRun {
       List<TrainingListener> extra, PrintStream out) {
     long t0 = System.nanoTime();
     ModelConfig model = ModelConfig.load(Path.of(tc.model()));
+    Path initFile = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
+    if (initFile != null && !Files.isRegularFile(initFile)) {
+      // before the data and the graph: a full-size graph takes a minute and gigabytes to build
+      throw new IllegalArgumentException("init checkpoint not found: " + initFile + (init != null ? " (--init)"
+          : " (key 'init' of " + configFile + "; --init overrides it)"));
+    }
     TaskKind kind = tc.kind();
     long seed = tc.train().seedOr();
     try (TaskData td = TaskData.open(tc, model, runDir)) {
