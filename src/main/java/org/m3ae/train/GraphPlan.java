@@ -65,7 +65,8 @@ public final class GraphPlan {
   }
 
   /** One scheduled op: its function, its context, and (legacy scalar ops) where its scalar operand lives. */
-  private record Step(DifferentialFunction fn, OpContext oc, int scalarSlot, boolean custom) {}
+  private record Step(DifferentialFunction fn, OpContext oc, int scalarSlot, boolean custom, INDArray[] in,
+      INDArray[] out) {}
 
   private final SameDiff sd;
   private final List<Step> steps = new ArrayList<>();
@@ -80,6 +81,11 @@ public final class GraphPlan {
   private final List<String> outputs;
   private long pooledBytes;
   private int buffers;
+  /** Every op-output buffer the plan allocated, and those holding requested outputs (never released). */
+  private final List<INDArray> created = new ArrayList<>();
+  private final List<LongShapeDescriptor> createdShapes = new ArrayList<>();
+  private final Set<INDArray> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+  private boolean released;
 
   private GraphPlan(SameDiff sd, List<String> outputs) {
     this.sd = sd;
@@ -184,7 +190,7 @@ public final class GraphPlan {
           LongShapeDescriptor s = shapes.get(o);
           DataType dt = sd.getVariable(outs.get(o)).dataType();
           if (s.dataType() != dt) s = s.asDataType(dt); // as the session: the variable's type wins
-          INDArray out = take(pool, s, bytes, count);
+          INDArray out = plan.take(pool, s, bytes, count);
           oc.setOutputArray(o, out);
           plan.arrays.put(outs.get(o), out);
         }
@@ -209,13 +215,20 @@ public final class GraphPlan {
         if (in.length == 2 && !axisArg) oc.setInputArray(1, in[1]);
         List<LongShapeDescriptor> shapes = ((BaseOp) op).calculateOutputShape(oc);
         if (shapes == null || shapes.size() != 1) throw new Unsupported("op " + fn.getOwnName() + ": no output shape");
-        INDArray out = take(pool, shapes.get(0), bytes, count);
+        INDArray out = plan.take(pool, shapes.get(0), bytes, count);
         oc.setOutputArray(0, out);
         plan.arrays.put(outs.get(0), out);
       } else {
         throw new Unsupported("op " + fn.getOwnName() + " of type " + fn.getClass().getSimpleName());
       }
-      Step step = new Step(fn, oc, scalarSlot, custom);
+      INDArray[] bound = in.clone(); // the input slots the context holds: all of a custom op's, 0 (and 1) of a legacy op's
+      if (!custom) {
+        for (int k = 2; k < bound.length; k++) bound[k] = null;
+        if (in.length == 2 && fn instanceof ReduceOp r2 && r2.getOpType() != Op.Type.REDUCE3) bound[1] = null;
+      }
+      INDArray[] outArrays = new INDArray[outs.size()];
+      for (int o = 0; o < outArrays.length; o++) outArrays[o] = plan.arrays.get(outs.get(o));
+      Step step = new Step(fn, oc, scalarSlot, custom, bound, outArrays);
       plan.steps.add(step);
       try {
         plan.exec(step);
@@ -240,6 +253,7 @@ public final class GraphPlan {
     for (String o : outputs) {
       if (!plan.arrays.containsKey(o)) throw new IllegalArgumentException("output '" + o + "' was not computed");
     }
+    for (String o : outputs) plan.kept.add(plan.arrays.get(o));
     plan.pooledBytes = bytes[0];
     plan.buffers = count[0];
     return plan;
@@ -250,6 +264,7 @@ public final class GraphPlan {
    * The returned arrays are the plan's own: read or copy them before the next call.
    */
   public Map<String, INDArray> run(Map<String, INDArray> feed) {
+    if (released) restore();
     if (feed.size() != placeholders.size()) {
       throw new IllegalArgumentException("feed has " + feed.keySet() + ", plan was built for " + placeholders.keySet());
     }
@@ -282,6 +297,54 @@ public final class GraphPlan {
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (String o : outputs) out.put(o, arrays.get(o));
     return out;
+  }
+
+  /** Bytes of the buffers holding the requested outputs (what a released plan keeps). */
+  public long outputBytes() {
+    long b = 0;
+    for (INDArray a : kept) b += a.isEmpty() ? 0 : a.length() * a.dataType().width();
+    return b;
+  }
+
+  /**
+   * Frees every op-output buffer except the requested outputs' (which stay valid): the plan then holds only its
+   * schedule and contexts between calls, and its next call allocates the buffers again and rebinds them. For graphs
+   * whose live set is too large to keep allocated between calls (a full-size training pass).
+   */
+  public void release() {
+    if (released) return;
+    for (INDArray a : created) if (!kept.contains(a) && !a.isEmpty()) a.close();
+    released = true;
+  }
+
+  private void restore() {
+    Map<INDArray, INDArray> fresh = new java.util.IdentityHashMap<>();
+    for (int i = 0; i < created.size(); i++) {
+      INDArray a = created.get(i);
+      if (kept.contains(a) || a.isEmpty()) continue;
+      LongShapeDescriptor d = createdShapes.get(i); // the closed array's own shape information is gone
+      INDArray b = Nd4j.createUninitialized(d.dataType(), d.getShape(), d.getOrder());
+      fresh.put(a, b);
+      created.set(i, b);
+    }
+    for (Step s : steps) {
+      for (int k = 0; k < s.in().length; k++) {
+        INDArray b = s.in()[k] == null ? null : fresh.get(s.in()[k]);
+        if (b != null) {
+          s.in()[k] = b;
+          s.oc().setInputArray(k, b);
+        }
+      }
+      for (int k = 0; k < s.out().length; k++) {
+        INDArray b = fresh.get(s.out()[k]);
+        if (b != null) {
+          s.out()[k] = b;
+          s.oc().setOutputArray(k, b);
+        }
+      }
+    }
+    arrays.replaceAll((name, a) -> fresh.getOrDefault(a, a));
+    released = false;
   }
 
   private void exec(Step s) {
@@ -369,11 +432,13 @@ public final class GraphPlan {
     return dt + Arrays.toString(shape) + order;
   }
 
-  private static INDArray take(Map<String, ArrayDeque<INDArray>> pool, LongShapeDescriptor s, long[] bytes, int[] count) {
+  private INDArray take(Map<String, ArrayDeque<INDArray>> pool, LongShapeDescriptor s, long[] bytes, int[] count) {
     ArrayDeque<INDArray> free = pool.get(key(s.dataType(), s.getShape(), s.getOrder()));
     if (free != null && !free.isEmpty()) return free.pop();
     INDArray a = s.isEmpty() ? Nd4j.empty(s.dataType())
         : Nd4j.createUninitialized(s.dataType(), s.getShape(), s.getOrder());
+    created.add(a);
+    createdShapes.add(s);
     bytes[0] += a.isEmpty() ? 0 : a.length() * s.dataType().width();
     count[0]++;
     return a;

@@ -12,10 +12,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link GraphPlan}s of one graph, one per feed shape and output list, least recently used dropped first.
  *
- * <p>A graph falls back to SameDiff's session for good when it cannot be planned ({@link GraphPlan.Unsupported}) or
- * when one plan's buffers exceed the budget: a plan keeps its forward + backward live set allocated between calls,
- * which a full-size model cannot afford once per pass (the session frees it after each call). The call that found the
- * plan too large still uses that plan's results, so no work is repeated.
+ * <p>A graph falls back to SameDiff's session for good when it cannot be planned ({@link GraphPlan.Unsupported}).
+ * A plan keeps its forward + backward live set allocated between calls, which a full-size model cannot afford once per
+ * pass; once one plan's buffers exceed the budget, the graph's plans free them after each call (all but the requested
+ * outputs) and allocate them again on the next ({@link GraphPlan#release}), as the session does per call.
  */
 public final class PlanCache {
   private static final Logger LOG = LoggerFactory.getLogger(PlanCache.class);
@@ -35,6 +35,7 @@ public final class PlanCache {
   private final long budget;
   private final LinkedHashMap<String, GraphPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
   private String sessionOnly;
+  private boolean transientPlans;
   private int builds;
 
   /**
@@ -61,7 +62,11 @@ public final class PlanCache {
     if (!sd.getListeners().isEmpty()) return null; // listeners (profilers) see ops only through the session
     String key = GraphPlan.signature(feed) + outputs;
     GraphPlan p = plans.get(key);
-    if (p != null) return p.run(feed);
+    if (p != null) {
+      Map<String, INDArray> r = p.run(feed);
+      if (transientPlans) p.release();
+      return r;
+    }
     try {
       p = GraphPlan.build(sd, feed, outputs); // runs the graph once
     } catch (GraphPlan.Unsupported e) {
@@ -72,21 +77,34 @@ public final class PlanCache {
     builds++;
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (String o : outputs) out.put(o, p.outputArray(o));
-    if (p.pooledBytes() > budget) {
-      sessionOnly = "one plan needs " + p.pooledBytes() / (1 << 20) + " MiB, budget " + budget / (1 << 20) + " MiB";
-      plans.clear();
-      LOG.info("{}: runs through SameDiff's session from the next call ({})", what, sessionOnly);
-      return out;
+    if (!transientPlans && p.pooledBytes() > budget) {
+      // Too large to keep allocated between calls: from now on this graph's plans free their buffers after each
+      // call (all but the requested outputs) and allocate them again on the next, as the session does per call.
+      transientPlans = true;
+      for (GraphPlan q : plans.values()) q.release();
+      LOG.info("{}: one plan needs {} MiB (budget {} MiB): plans release their buffers between calls", what,
+          p.pooledBytes() >> 20, budget >> 20);
     }
+    if (transientPlans) p.release();
     plans.put(key, p);
     long total = 0;
-    for (GraphPlan q : plans.values()) total += q.pooledBytes();
+    for (GraphPlan q : plans.values()) total += resident(q);
     Iterator<GraphPlan> it = plans.values().iterator();
     while ((plans.size() > capacity || total > budget) && plans.size() > 1) {
-      total -= it.next().pooledBytes();
+      total -= resident(it.next());
       it.remove();
     }
     return out;
+  }
+
+  /** Bytes a kept plan holds between calls. */
+  private long resident(GraphPlan q) {
+    return transientPlans ? q.outputBytes() : q.pooledBytes();
+  }
+
+  /** Whether this graph's plans free their buffers between calls (one plan exceeded the budget). */
+  public boolean releasesBetweenCalls() {
+    return transientPlans;
   }
 
   /** Why this graph runs through the session, or null while it runs through plans. */

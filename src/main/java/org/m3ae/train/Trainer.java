@@ -198,7 +198,10 @@ public final class Trainer {
       if (b.length() > 0) b.append("; ");
       b.append(String.join("+", g.lossKeys())).append(": ");
       if (c.sessionOnly() != null) b.append("SameDiff's session (").append(c.sessionOnly()).append(")");
-      else b.append(c.builds()).append(" plans built, ").append(c.size()).append(" kept");
+      else {
+        b.append(c.builds()).append(" plans built, ").append(c.size()).append(" kept");
+        if (c.releasesBetweenCalls()) b.append(", buffers released between calls");
+      }
     }
     return b.toString();
   }

@@ -85,6 +85,31 @@ class GraphPlanTest {
     }
   }
 
+  /** A released plan allocates and rebinds its buffers on the next call; the requested outputs stay valid. */
+  @Test
+  void releasedPlanRebindsItsBuffersAndKeepsItsOutputs() {
+    INDArray w = Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5);
+    SameDiff sd = chain(w, Nd4j.rand(DataType.DOUBLE, 4));
+    sd.sum("loss", sd.getVariable("y").mul(sd.getVariable("y")));
+    sd.setLossVariables("loss");
+    Trainer.buildGradientFunction(sd);
+    List<String> outs = List.of("loss", sd.getVariable("w").getGradient().name());
+    INDArray x0 = Nd4j.rand(DataType.DOUBLE, 5, 3);
+    GraphPlan plan = GraphPlan.build(sd.getFunction("grad"), Map.of("x", x0), outs);
+    INDArray dw0 = plan.outputArray(outs.get(1)).dup();
+    assertTrue(plan.outputBytes() > 0 && plan.outputBytes() < plan.pooledBytes());
+    plan.release();
+    assertEquals(dw0, plan.outputArray(outs.get(1)), "outputs survive a release");
+    for (int call = 0; call < 3; call++) {
+      INDArray x = Nd4j.rand(DataType.DOUBLE, 5, 3).subi(0.5);
+      var ref = sd.calculateGradientsAndOutputs(Map.of("x", x), List.of("loss"), List.of("w"));
+      Map<String, INDArray> got = plan.run(Map.of("x", x));
+      plan.release();
+      assertEquals(ref.getOutputs().get("loss").getDouble(0), got.get("loss").getDouble(0), 0.0, "loss, call " + call);
+      assertTrue(ref.getGradients().get("w").equalsWithEps(got.get(outs.get(1)), 0.0), "dL/dw, call " + call);
+    }
+  }
+
   @Test
   void replacedVariableArrayIsRebound() {
     double[][] w = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}};
@@ -123,11 +148,14 @@ class GraphPlanTest {
     assertEquals(4, cache.builds(), "shapes 2, 3, 4 and 3 again after it was dropped (capacity 2)");
     assertEquals(2, cache.size());
 
-    PlanCache tiny = new PlanCache(sd, "chain", 2, 8); // no plan fits in 8 bytes
-    INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 3);
-    assertNotNull(tiny.run(Map.of("x", x), List.of("y")), "the call that built the plan uses its results");
-    assertNotNull(tiny.sessionOnly());
-    assertNull(tiny.run(Map.of("x", x), List.of("y")), "then the session");
+    PlanCache tiny = new PlanCache(sd, "chain", 2, 8); // no plan fits in 8 bytes: buffers freed between calls
+    for (int call = 0; call < 3; call++) {
+      INDArray x = Nd4j.rand(DataType.DOUBLE, 2 + call % 2, 3);
+      INDArray want = sd.output(Map.of("x", x), "y").get("y");
+      assertEquals(want, tiny.run(Map.of("x", x), List.of("y")).get("y"), "released plan, call " + call);
+    }
+    assertTrue(tiny.releasesBetweenCalls());
+    assertNull(tiny.sessionOnly());
 
     SameDiff random = SameDiff.create();
     SDVariable in = random.placeHolder("x", DataType.FLOAT, -1, 3);
