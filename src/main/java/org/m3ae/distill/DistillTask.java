@@ -152,10 +152,9 @@ public final class DistillTask implements TrainTask {
     INDArray sUni = null, sMul = null, tUni = null, tMul = null;
     if (source == MaskSource.STUDENT || source == MaskSource.BOTH) {
       List<String> names = graph.maskAttentionNames();
-      Map<String, INDArray> feed = PretrainGraph.cleanFeed(batch);
       if (studentPlans == null) studentPlans = new PlanCache(graph.sd(), "student clean pass");
-      Map<String, INDArray> s = studentPlans.run(feed, names); // read at once, before the next step's call
-      if (s == null) s = graph.sd().output(feed, names.toArray(new String[0]));
+      // read at once, before the next step's call
+      Map<String, INDArray> s = studentPlans.output(PretrainGraph.cleanFeed(batch), names);
       sUni = PatchImportance.uniModal(s.get(names.get(0)));
       sMul = PatchImportance.multiModal(s.get(names.get(1)), textMask);
     }

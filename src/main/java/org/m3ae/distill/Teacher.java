@@ -91,9 +91,7 @@ public final class Teacher {
    * step feeds them to its own graphs at once).
    */
   public Map<String, INDArray> forward(Batch b) {
-    Map<String, INDArray> feed = PretrainGraph.cleanFeed(b);
     if (plans == null) plans = new PlanCache(graph.sd(), "teacher forward"); // one plan per shape and output list
-    Map<String, INDArray> r = plans.run(feed, List.of(outputs));
-    return r != null ? r : graph.sd().output(feed, outputs);
+    return plans.output(PretrainGraph.cleanFeed(b), List.of(outputs));
   }
 }

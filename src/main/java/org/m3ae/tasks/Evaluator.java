@@ -35,9 +35,7 @@ public final class Evaluator {
 
   /** A batch's logits through a plan per batch shape (the last batch of a split is smaller), read before the next. */
   private static INDArray logits(PlanCache plans, TaskGraph g, Batch b) {
-    Map<String, INDArray> feed = FinetuneTask.feed(g, b, null, false);
-    Map<String, INDArray> r = plans.run(feed, List.of(TaskGraph.LOGITS));
-    return (r != null ? r : g.sd().output(feed, TaskGraph.LOGITS)).get(TaskGraph.LOGITS);
+    return plans.output(FinetuneTask.feed(g, b, null, false), List.of(TaskGraph.LOGITS)).get(TaskGraph.LOGITS);
   }
 
   public static Outcome vqa(TaskGraph g, DataPipeline data, String split, int batch, int workers, Path predictions) {

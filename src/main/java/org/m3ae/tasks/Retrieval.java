@@ -87,9 +87,8 @@ public final class Retrieval {
       f.put(g.textIds(), FinetuneTask.rows(s.ids(), tt).castTo(org.nd4j.linalg.api.buffer.DataType.INT32));
       f.put(g.textMask(), FinetuneTask.rows(s.mask(), tt).castTo(g.graph().dtype()));
       if (g.training()) f.putAll(g.graph().dropout().identity(end - start, g.graph().dtype()));
-      Map<String, INDArray> r = plans.run(f, List.of(TaskGraph.LOGITS)); // read at once: the plan's own array
-      if (r == null) r = g.sd().output(f, TaskGraph.LOGITS);
-      float[] v = r.get(TaskGraph.LOGITS).reshape(end - start).toFloatVector();
+      // read at once: the plan's own array
+      float[] v = plans.output(f, List.of(TaskGraph.LOGITS)).get(TaskGraph.LOGITS).reshape(end - start).toFloatVector();
       System.arraycopy(v, 0, out, start, v.length);
       if (pb != null) pb.stepBy(end - start);
     }
@@ -166,8 +165,7 @@ public final class Retrieval {
       f.put(g.textIds(), FinetuneTask.rows(s.ids(), tt).castTo(org.nd4j.linalg.api.buffer.DataType.INT32));
       f.put(g.textMask(), FinetuneTask.rows(s.mask(), tt).castTo(g.graph().dtype()));
       if (g.training()) f.putAll(g.graph().dropout().identity(end - start, g.graph().dtype()));
-      Map<String, INDArray> o = plans.run(f, List.of(imgName, txtName)); // rows copied out below
-      if (o == null) o = g.sd().output(f, imgName, txtName);
+      Map<String, INDArray> o = plans.output(f, List.of(imgName, txtName)); // rows copied out below
       INDArray a = o.get(imgName).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
       INDArray b = o.get(txtName).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
       fi = fi == null ? a : Nd4j.concat(0, fi, a);

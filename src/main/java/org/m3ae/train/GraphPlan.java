@@ -157,7 +157,6 @@ public final class GraphPlan {
     Map<String, ArrayDeque<INDArray>> pool = new HashMap<>();
     long[] bytes = {0};
     int[] count = {0};
-    root.clear(); // filled again as the Identity ops are met, so an alias resolves only after its source exists
     for (int i = 0; i < order.size(); i++) {
       SameDiffOp sdo = sd.getOps().get(order.get(i));
       DifferentialFunction fn = sdo.getOp();
@@ -166,8 +165,7 @@ public final class GraphPlan {
       for (int a = 0; a < args.length; a++) in[a] = plan.input(args[a], plan.steps.size(), a);
       List<String> outs = sdo.getOutputsOfOp();
       if (fn instanceof Identity) {
-        plan.arrays.put(outs.get(0), in[0]); // pass-through, as the session does; no step
-        root.put(outs.get(0), rootOf(root, args[0]));
+        plan.arrays.put(outs.get(0), in[0]); // pass-through, as the session does; no step (alias in root)
         continue;
       }
       if (fn instanceof RandomOp || fn.getClass().getName().startsWith("org.nd4j.linalg.api.ops.random.")) {

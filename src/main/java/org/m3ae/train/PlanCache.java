@@ -107,6 +107,15 @@ public final class PlanCache {
     return transientPlans;
   }
 
+  /**
+   * The requested outputs for {@code feed}: through a plan ({@link #run}), or SameDiff's {@code output} where this
+   * graph runs through the session. Read or copy the arrays before the next call: a plan's are its own.
+   */
+  public Map<String, INDArray> output(Map<String, INDArray> feed, List<String> outputs) {
+    Map<String, INDArray> r = run(feed, outputs);
+    return r != null ? r : sd.output(feed, outputs.toArray(new String[0]));
+  }
+
   /** Why this graph runs through the session, or null while it runs through plans. */
   public String sessionOnly() {
     return sessionOnly;

@@ -48,10 +48,8 @@ public final class Trainer {
     this.listeners = listeners;
     for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
     for (GradientGraph g : task.gradientGraphs()) {
-      buildGradientFunction(g.sd());
-      if (s.executor() == Executor.PLAN) {
-        plans.put(g.sd(), new PlanCache(g.gradientFunction(), "gradient of " + String.join("+", g.lossKeys())));
-      }
+      SameDiff grad = g.gradientFunction(); // built once, up front
+      if (s.executor() == Executor.PLAN) plans.put(g.sd(), new PlanCache(grad, "gradient of " + String.join("+", g.lossKeys())));
     }
   }
 

@@ -33,6 +33,15 @@ class GraphPlanTest {
     return sd;
   }
 
+  /** {@link #chain} with random weights, loss Σ y², and its gradient function built (muted: one line per op). */
+  private static SameDiff chainWithLoss() {
+    SameDiff sd = chain(Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5), Nd4j.rand(DataType.DOUBLE, 4));
+    sd.sum("loss", sd.getVariable("y").mul(sd.getVariable("y")));
+    sd.setLossVariables("loss");
+    Trainer.buildGradientFunction(sd);
+    return sd;
+  }
+
   /** The same function in plain Java, in double precision. */
   private static double[] reference(double[][] x, double[][] w, double[] b) {
     double[] y = new double[x.length];
@@ -66,11 +75,7 @@ class GraphPlanTest {
 
   @Test
   void gradientFunctionReplayEqualsSameDiffsGradients() {
-    INDArray w = Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5);
-    SameDiff sd = chain(w, Nd4j.rand(DataType.DOUBLE, 4));
-    sd.sum("loss", sd.getVariable("y").mul(sd.getVariable("y")));
-    sd.setLossVariables("loss");
-    Trainer.buildGradientFunction(sd); // muted: SameDiff prints one line per op
+    SameDiff sd = chainWithLoss();
     SameDiff grad = sd.getFunction("grad");
     List<String> outs = List.of("loss", sd.getVariable("w").getGradient().name(), sd.getVariable("b").getGradient().name());
     GraphPlan plan = null;
@@ -88,11 +93,7 @@ class GraphPlanTest {
   /** A released plan allocates and rebinds its buffers on the next call; the requested outputs stay valid. */
   @Test
   void releasedPlanRebindsItsBuffersAndKeepsItsOutputs() {
-    INDArray w = Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5);
-    SameDiff sd = chain(w, Nd4j.rand(DataType.DOUBLE, 4));
-    sd.sum("loss", sd.getVariable("y").mul(sd.getVariable("y")));
-    sd.setLossVariables("loss");
-    Trainer.buildGradientFunction(sd);
+    SameDiff sd = chainWithLoss();
     List<String> outs = List.of("loss", sd.getVariable("w").getGradient().name());
     INDArray x0 = Nd4j.rand(DataType.DOUBLE, 5, 3);
     GraphPlan plan = GraphPlan.build(sd.getFunction("grad"), Map.of("x", x0), outs);
