@@ -208,11 +208,9 @@ public final class PretrainRun {
     List<org.m3ae.data.DataRecord> missing = data.records(split).stream().filter(r -> !f.has(r.id())).toList();
     if (missing.size() > dropped) {
       org.m3ae.data.DataRecord r = missing.get(0);
-      {
-        throw new IllegalArgumentException(f.dir() + ": no features of teacher '" + f.manifest().teacher() + "' for record '" + r.id()
-            + "' (" + r.location() + ") of split " + split + "; they were extracted from " + f.manifest().pipeline() + " split "
-            + f.manifest().split());
-      }
+      throw new IllegalArgumentException(f.dir() + ": no features of teacher '" + f.manifest().teacher() + "' for record '" + r.id()
+          + "' (" + r.location() + ") of split " + split + "; they were extracted from " + f.manifest().pipeline() + " split "
+          + f.manifest().split());
     }
   }
 
