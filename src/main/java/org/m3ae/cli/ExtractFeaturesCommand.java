@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.distill.features.FeatureExtraction;
+import org.m3ae.distill.FeatureExtraction;
 import org.m3ae.distill.features.TeacherSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.masking.AttentionGuidedSampler;
-import org.m3ae.masking.MimRemasker;
+import org.m3ae.data.pipeline.MimRemasker;
 import org.m3ae.masking.PatchImportance;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.PlanCache;

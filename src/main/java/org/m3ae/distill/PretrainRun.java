@@ -43,7 +43,7 @@ import org.m3ae.weights.GraphKeyMap;
 import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.LayerMapping;
 import org.m3ae.weights.LoadReport;
-import org.m3ae.weights.RobertaIdsGuard;
+import org.m3ae.data.text.RobertaIdsGuard;
 import org.m3ae.weights.StudentInit;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.TensorSources;

@@ -3,8 +3,8 @@ package org.m3ae.masking;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.IntPredicate;
 import java.util.random.RandomGenerator;
-import org.m3ae.data.text.SpecialIds;
 
 /**
  * MLM corruption (SPEC §2.2). Selected tokens become {@code <mask>} (80 %), a random token (10 %) or stay (10 %);
@@ -29,16 +29,27 @@ public final class MlmMasker {
 
   private final MlmMasking mode;
   private final double prob;
-  private final SpecialIds specials;
+  private final Tokens specials;
   private final int vocabSize;
   private final WordPieces words;
 
+  /**
+   * What the masker needs of a tokenizer's special tokens: the {@code <mask>} and padding ids, and which ids are
+   * special (never selected, never drawn as a random replacement). Kept here rather than taking the tokenizer's own
+   * record so that masking depends on nothing in the data pipeline (the pipeline calls the samplers, not the reverse).
+   */
+  public record Tokens(int mask, int pad, IntPredicate special) {
+    boolean isSpecial(int id) {
+      return special.test(id);
+    }
+  }
+
   /** The per-token rule ({@link MlmMasking#PER_TOKEN}). */
-  public MlmMasker(double prob, SpecialIds specials, int vocabSize) {
+  public MlmMasker(double prob, Tokens specials, int vocabSize) {
     this(MlmMasking.PER_TOKEN, prob, specials, vocabSize, WordPieces.NONE);
   }
 
-  public MlmMasker(MlmMasking mode, double prob, SpecialIds specials, int vocabSize, WordPieces words) {
+  public MlmMasker(MlmMasking mode, double prob, Tokens specials, int vocabSize, WordPieces words) {
     if (!(prob > 0 && prob < 1)) throw new IllegalArgumentException("mlm probability must be in (0,1), got " + prob);
     this.mode = mode;
     this.prob = prob;

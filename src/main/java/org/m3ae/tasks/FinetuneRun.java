@@ -26,7 +26,7 @@ import org.m3ae.train.TrainingListener;
 import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.KeyMap;
 import org.m3ae.weights.LoadReport;
-import org.m3ae.weights.RobertaIdsGuard;
+import org.m3ae.data.text.RobertaIdsGuard;
 import org.m3ae.weights.TensorSource;
 import org.m3ae.weights.TensorSources;
 import org.m3ae.weights.WeightLoader;

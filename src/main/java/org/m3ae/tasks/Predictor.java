@@ -19,7 +19,7 @@ import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
 import org.m3ae.model.OneDeviceArrayHolder;
-import org.m3ae.weights.RobertaIdsGuard;
+import org.m3ae.data.text.RobertaIdsGuard;
 import org.m3ae.weights.SameDiffSource;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;

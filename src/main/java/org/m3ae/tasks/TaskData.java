@@ -20,7 +20,7 @@ import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.data.vqa.AnswerOrder;
 import org.m3ae.data.vqa.AnswerVocabulary;
 import org.m3ae.model.ModelConfig;
-import org.m3ae.weights.RobertaIdsGuard;
+import org.m3ae.data.text.RobertaIdsGuard;
 
 /**
  * A task's data: the pipeline at the model's image size, with the answer vocabulary the config asks for, and a

@@ -25,7 +25,7 @@ class MaskingTest {
 
   @Test
   void mlmSelectsFifteenPercentOfRealTokensAndSplits801010() {
-    MlmMasker m = new MlmMasker(0.15, SP, 50265);
+    MlmMasker m = new MlmMasker(0.15, SP.forMasking(), 50265);
     int len = 32;
     int[] ids = new int[len];
     float[] mask = new float[len];
@@ -71,7 +71,7 @@ class MaskingTest {
 
   @Test
   void mlmIsDeterministicBySeed() {
-    MlmMasker m = new MlmMasker(0.15, SP, 50265);
+    MlmMasker m = new MlmMasker(0.15, SP.forMasking(), 50265);
     int[] ids = {0, 5, 6, 7, 8, 9, 10, 11, 2, 1};
     float[] mask = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
     assertArrayEquals(m.apply(ids, mask, new SplittableRandom(3)).ids(), m.apply(ids, mask, new SplittableRandom(3)).ids());

@@ -159,7 +159,7 @@ class PipelineTest {
       Batch b = epoch(p, BatchOptions.pretraining(), 3, 1, 1).get(0);
       float[][] scores = new float[3][16];
       for (int i = 0; i < 3; i++) for (int j = 0; j < 16; j++) scores[i][j] = (j * 7 + i) % 16;
-      Batch g = org.m3ae.masking.MimRemasker.remask(b, topK, 16, scores, 0);
+      Batch g = org.m3ae.data.pipeline.MimRemasker.remask(b, topK, 16, scores, 0);
       for (int i = 0; i < 3; i++) {
         int[] keep = g.get(BatchKeys.IMAGE_KEEP_IDS).getRow(i).toIntVector();
         // The four lowest scores (0..3) are the ones kept.

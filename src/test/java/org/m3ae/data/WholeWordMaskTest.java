@@ -33,9 +33,9 @@ class WholeWordMaskTest {
     return new MlmMasker.WordPieces(cont, skip);
   }
 
-  private static final MlmMasker BERT_WWM = new MlmMasker(MlmMasking.WHOLE_WORD, 0.15, BERT, 30522, bertPieces());
+  private static final MlmMasker BERT_WWM = new MlmMasker(MlmMasking.WHOLE_WORD, 0.15, BERT.forMasking(), 30522, bertPieces());
   private static final MlmMasker ROBERTA_WWM =
-      new MlmMasker(MlmMasking.WHOLE_WORD, 0.15, SpecialIds.ROBERTA_BASE, 50265, MlmMasker.WordPieces.NONE);
+      new MlmMasker(MlmMasking.WHOLE_WORD, 0.15, SpecialIds.ROBERTA_BASE.forMasking(), 50265, MlmMasker.WordPieces.NONE);
 
   private static int count(boolean[] b) {
     int n = 0;

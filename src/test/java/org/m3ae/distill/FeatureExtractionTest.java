@@ -23,7 +23,7 @@ import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.pipeline.PrefetchingBatchIterator;
 import org.m3ae.data.synth.SyntheticDataset;
-import org.m3ae.distill.features.FeatureExtraction;
+import org.m3ae.distill.FeatureExtraction;
 import org.m3ae.distill.features.FeatureManifest;
 import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.distill.features.TeacherSpec;
@@ -95,7 +95,7 @@ class FeatureExtractionTest {
     assertEquals(a.manifest().badRecords(), b.manifest().badRecords());
     assertEquals(resumed.records(), want.size());
     assertEquals(Map.of(FeatureKind.TEXT, 32, FeatureKind.IMAGE, 32, FeatureKind.JOINT, 64), a.dims());
-    assertEquals(org.m3ae.distill.features.FeatureExtraction.sha256(weights), a.manifest().sourceSha256());
+    assertEquals(org.m3ae.distill.FeatureExtraction.sha256(weights), a.manifest().sourceSha256());
     for (FeatureKind k : FeatureKind.values()) {
       assertEquals(b.lookup(k, want, null), a.lookup(k, want, null), k + ": resumed and straight extraction agree exactly");
     }

@@ -62,7 +62,7 @@ class FeatureKdGradientCheckTest {
     DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, perPass);
     Batch batch = SyntheticBatch.first(g.graph().config().vision().imageSize(), 11);
     Map<String, INDArray> t = teacher.forward(batch);
-    batch = org.m3ae.masking.MimRemasker.remask(batch, task.sampler(), g.graph().config().vision().numPatches(),
+    batch = org.m3ae.data.pipeline.MimRemasker.remask(batch, task.sampler(), g.graph().config().vision().numPatches(),
         task.importance(batch, t), 3);
     Map<String, INDArray> f = g.trainingFeed(batch, t, offline(spec, batch.size(), DataType.FLOAT), null);
     Map<String, INDArray> out = new HashMap<>();

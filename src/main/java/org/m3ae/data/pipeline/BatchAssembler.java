@@ -51,7 +51,7 @@ public final class BatchAssembler {
     this.report = report;
     this.imageKeys = records.stream().map(r -> r.image().toString()).toArray(String[]::new);
     this.mlm = opts.mlm()
-        ? new MlmMasker(opts.mlmMasking(), opts.mlmProbability(), tokenizer.specials(), tokenizer.vocabSize(), tokenizer.wordPieces())
+        ? new MlmMasker(opts.mlmMasking(), opts.mlmProbability(), tokenizer.specials().forMasking(), tokenizer.vocabSize(), tokenizer.wordPieces())
         : null;
     if (opts.mimSampler() != null && transform.size() % opts.patchSize() != 0)
       throw new IllegalArgumentException("image size " + transform.size() + " is not a multiple of the patch size " + opts.patchSize());

@@ -9,4 +9,9 @@ public record SpecialIds(int bos, int pad, int eos, int unk, int mask) {
   public boolean isSpecial(int id) {
     return id == bos || id == pad || id == eos || id == unk || id == mask;
   }
+
+  /** These ids as the MLM masker reads them. */
+  public org.m3ae.masking.MlmMasker.Tokens forMasking() {
+    return new org.m3ae.masking.MlmMasker.Tokens(mask, pad, this::isSpecial);
+  }
 }

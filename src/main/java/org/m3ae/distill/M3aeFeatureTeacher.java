@@ -1,10 +1,10 @@
-package org.m3ae.distill.features;
+package org.m3ae.distill;
 
+import org.m3ae.distill.features.FeatureTeacher;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.data.pipeline.Batch;
-import org.m3ae.distill.Teacher;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
 import org.m3ae.train.FeatureKind;

@@ -1,4 +1,4 @@
-package org.m3ae.weights;
+package org.m3ae.data.text;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,12 +12,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.m3ae.data.text.TextTokenizer;
-import org.m3ae.data.text.TokenizerSpec;
-import org.m3ae.data.text.TokenizerStyle;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.FinetuneRun;
 import org.m3ae.testing.MicroConfigs;
+import org.m3ae.weights.SafetensorsWriter;
+import org.m3ae.weights.WeightsException;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 /** RoBERTa-indexed weights only ever meet roberta-base's vocabulary; roberta-base's vocabulary only a 50265-row model. */

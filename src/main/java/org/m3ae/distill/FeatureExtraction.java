@@ -1,5 +1,9 @@
-package org.m3ae.distill.features;
+package org.m3ae.distill;
 
+import org.m3ae.distill.features.BertFeatureTeacher;
+import org.m3ae.distill.features.FeatureManifest;
+import org.m3ae.distill.features.FeatureTeacher;
+import org.m3ae.distill.features.TeacherSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -21,11 +25,9 @@ import org.m3ae.data.pipeline.Batch;
 import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.pipeline.PrefetchingBatchIterator;
-import org.m3ae.distill.PretrainRun;
-import org.m3ae.distill.Teacher;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.FeatureKind;
-import org.m3ae.weights.RobertaIdsGuard;
+import org.m3ae.data.text.RobertaIdsGuard;
 import org.m3ae.weights.SafetensorsWriter;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -1,10 +1,11 @@
-package org.m3ae.weights;
+package org.m3ae.data.text;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.m3ae.data.text.RobertaBaseVocabulary;
-import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.weights.TensorSource;
+import org.m3ae.weights.TensorSources;
+import org.m3ae.weights.WeightsException;
 
 /**
  * Token ids index embedding rows by number, so a tokenizer with the right size but another numbering (GPT-2's BPE,

@@ -1,10 +1,10 @@
-package org.m3ae.masking;
+package org.m3ae.data.pipeline;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.m3ae.data.pipeline.Batch;
-import org.m3ae.data.pipeline.BatchKeys;
+import org.m3ae.masking.PatchMask;
+import org.m3ae.masking.PatchMaskSampler;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
