@@ -22,11 +22,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Stand-in training steps until the project's trainer exists: one graph with the passes {@code mlm}, {@code mim},
- * {@code itm} sharing every weight, the three losses from {@link Losses} summed, and one
- * {@code sd.calculateGradients} per step — a pre-training step minus the optimizer update. The distillation
- * stand-in adds the teacher's forward of the same three passes (its hidden states and attention maps, the KD
- * targets) before the student's step; the KD terms and the update are not in it.
+ * {@code bench --train-step grad}: the gradient calls alone, without the trainer. One graph with the passes
+ * {@code mlm}, {@code mim}, {@code itm} sharing every weight, the three losses from {@link Losses} summed, and one
+ * {@code sd.calculateGradients} per step through SameDiff's session — a pre-training step minus the trainer's feed,
+ * plans, clipping and optimizer update, to tell the executor's and the update's share of a step from the graph's. The
+ * distillation variant adds the teacher's forward of the same three passes (its hidden states and attention maps, the
+ * KD targets) before the student's step; the KD terms and the update are not in it.
  */
 public final class GradientStepFactory implements TrainStepFactory {
   @Override
