@@ -101,7 +101,9 @@ public record GridConfig(
   }
 
   void validate(String src) {
-    if (name.isBlank()) throw new ConfigException(src + ": key 'name': must not be empty");
+    if (name == null || name.isBlank()) throw new ConfigException(src + ": key 'name': must not be empty");
+    if (run == null || run.isBlank()) throw new ConfigException(src + ": key 'run': names the run config every cell starts from");
+    if (finetune == null) throw new ConfigException(src + ": key 'finetune' has no value (e.g. {config: demo, steps: 400})");
     if (seeds.isEmpty()) throw new ConfigException(src + ": key 'seeds': needs at least one seed");
     if (new HashSet<>(seeds).size() != seeds.size()) throw new ConfigException(src + ": key 'seeds': " + seeds + " repeats a seed");
     if (variants.isEmpty()) throw new ConfigException(src + ": key 'variants': needs at least one variant");
@@ -118,7 +120,9 @@ public record GridConfig(
       throw new ConfigException(src + ": key 'compare_to': '" + compareTo + "' is not a variant label");
     }
     if (finetune.steps() != null && finetune.steps() <= 0) throw new ConfigException(src + ": key 'finetune.steps': must be > 0");
-    for (String s : shared.keySet()) {
+    for (var e : shared.entrySet()) {
+      String s = e.getKey();
+      if (e.getValue() == null || e.getValue().run() == null) throw new ConfigException(src + ": key 'shared." + s + ".run': missing");
       if (!s.matches("[A-Za-z0-9_-]+")) throw new ConfigException(src + ": key 'shared." + s + "': names use letters, digits, - and _");
     }
     if (itmOr().batchOr() <= 0) throw new ConfigException(src + ": key 'itm.batch_size': must be > 0");

@@ -78,11 +78,6 @@ public final class GridPlan {
     public Path resultFile() {
       return dir.resolve(RESULT_FILE);
     }
-
-    /** Whether anything of this cell has run (then its configs may no longer change). */
-    boolean started() {
-      return Files.exists(pretrainDir()) || Files.exists(resultFile());
-    }
   }
 
   public final GridConfig grid;
@@ -121,6 +116,7 @@ public final class GridPlan {
       for (long seed : g.seeds()) {
         String where = gridFile + ": variant '" + v.label() + "', seed " + seed;
         Path dir = out.resolve("cells").resolve(GridConfig.slug(v.label())).resolve("seed-" + seed);
+        // once anything of the cell has run, its configs may no longer change
         boolean started = Files.exists(dir.resolve("pretrain")) || Files.exists(dir.resolve(RESULT_FILE));
         String name = GridConfig.slug(g.name()) + "-" + GridConfig.slug(v.label()) + "-s" + seed;
 
