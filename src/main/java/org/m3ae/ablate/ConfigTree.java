@@ -155,12 +155,14 @@ public final class ConfigTree {
     String text = yaml(tree);
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
-      String old = Files.exists(file) ? Files.readString(file) : null;
-      if (old != null && !old.equals(text) && started) {
+      // compared as trees: key order is not content (Map.of's iteration order changes from one JVM to the next)
+      JsonNode old = Files.exists(file) ? YAML.readTree(Files.readAllBytes(file)) : null;
+      boolean same = YAML.readTree(text).equals(old); // both read from YAML: the same number types
+      if (old != null && !same && started) {
         throw new ConfigException(context + ": " + file + " holds the config of a run already started from a different "
             + "grid (the merged config differs); use another --out or delete " + file.getParent());
       }
-      if (!text.equals(old)) {
+      if (!same) {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text);
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -68,6 +68,21 @@ class GridPlanTest {
   }
 
   @Test
+  void aTaskConfigFileCanReplaceTheDemosFineTuning() throws IOException {
+    Path g = grid("  - {label: only}\n");
+    Files.writeString(g, Files.readString(g).replace("finetune: {config: demo, steps: 4, overrides: {train: {lr: 2.0e-4}}}",
+        "finetune: {config: configs/runs/vqa-synthetic-tiny.yaml, steps: 3, pipeline: data-pipelines/other.yaml}"));
+    GridPlan p = GridPlan.of(GridConfig.load(g), g, dir.resolve("out"));
+    var ft = p.cells.get(1).finetune();
+    assertEquals(3, ft.train().maxSteps());
+    assertEquals(5, ft.train().seedOr());
+    assertEquals("data-pipelines/other.yaml", ft.data().pipeline());
+    assertEquals(5.0e-4, ft.train().lr(), "the file's own settings stay");
+    assertEquals("configs/models/synth-student.yaml", ft.model(), "the cell's model, not the file's");
+    assertEquals(p.cells.get(1).pretrainDir().resolve("model.safetensors").toString(), ft.init());
+  }
+
+  @Test
   void anUnknownKeyInAVariantNamesTheGridTheVariantAndTheKey() throws IOException {
     Path g = grid("""
           - {label: fine}
