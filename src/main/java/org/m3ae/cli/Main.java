@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
       PredictCommand.class,
       VisualizeCommand.class,
       BenchCommand.class,
+      AblateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -74,4 +74,12 @@ public final class DemoFinetune {
             true, steps, null, 40, false, null),
         new TaskConfig.Eval(64, null, null));
   }
+
+  /**
+   * The demo's fine-tuning settings as a task config ({@link #config}), for callers outside this package that
+   * fine-tune as the demo does (the {@code ablate} grids): run name, model config, maximum steps.
+   */
+  public static TaskConfig settings(String name, String model, int steps) {
+    return config(name, model, steps);
+  }
 }

@@ -1,0 +1,122 @@
+package org.m3ae.ablate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.m3ae.distill.PretrainRun;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.tasks.Evaluation;
+import org.m3ae.tasks.FinetuneRun;
+import org.m3ae.tasks.ItmAccuracy;
+import org.m3ae.tasks.TaskManifest;
+import org.m3ae.train.Checkpoints;
+import org.m3ae.train.RunConfig;
+
+/**
+ * Runs one cell, or one shared run, resumably. Each stage leaves a marker file when it is complete and is skipped
+ * when its marker is there: pre-training ({@code pretrain.json}; an interrupted run continues from its last complete
+ * checkpoint, or starts again when it has none), fine-tuning ({@code finetune.json}; an interrupted one starts again,
+ * as {@code FinetuneRun} does not resume), and the evaluation, whose result is the cell's {@code cell.json}.
+ */
+final class CellRunner {
+  private CellRunner() {}
+
+  /** Pre-trains (or distils) into {@code runDir} unless {@code done} says it finished; returns its seconds. */
+  static double pretrain(RunConfig rc, Path configFile, Path runDir, Path done, PrintStream out) {
+    if (Files.exists(done)) return readJson(done).path("seconds").asDouble();
+    boolean resume = new Checkpoints(runDir, 1).latest().isPresent();
+    if (!resume) deleteTree(runDir); // a run killed before its first checkpoint starts again from a clean directory
+    PretrainRun.Result r = PretrainRun.run(rc, configFile, runDir, null, resume, List.of(), out);
+    ObjectNode n = CellResult.JSON.createObjectNode();
+    n.put("steps", r.steps()).put("weights", r.weights().toString()).put("parameters", r.parameters());
+    n.put("resumed", resume).put("seconds", r.seconds());
+    writeJson(done, n);
+    return r.seconds();
+  }
+
+  /** Runs every stage of {@code c} that has not finished and writes its {@code cell.json}. */
+  static CellResult run(GridPlan.Cell c, GridConfig.Itm itm, PrintStream out) {
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    seconds.put("pretrain", pretrain(c.run(), c.runFile(), c.pretrainDir(), c.pretrainDone(), out));
+
+    Path ft = c.finetuneDir();
+    JsonNode ftInfo;
+    if (Files.exists(c.finetuneDone())) {
+      ftInfo = readJson(c.finetuneDone());
+    } else {
+      deleteTree(ft);
+      FinetuneRun.Result r = FinetuneRun.run(c.finetune(), c.finetuneFile(), null, ft, null, List.of(), out);
+      ObjectNode n = CellResult.JSON.createObjectNode();
+      n.put("steps", r.steps()).put("select_metric", r.selectMetric()).put("best_val", r.bestVal()).put("best_step", r.bestStep());
+      n.put("seconds", r.seconds());
+      writeJson(c.finetuneDone(), n);
+      ftInfo = n;
+    }
+    seconds.put("finetune", ftInfo.path("seconds").asDouble());
+
+    long t0 = System.nanoTime();
+    String split = c.finetune().data().testSplitOr();
+    Evaluation.Report vqa = Evaluation.run(c.finetune(), ft, split, c.testDir(), null, 0, true, out);
+    Map<String, Double> majority = vqa.others().getOrDefault("majority answer (train)", Map.of());
+    ModelConfig model = ModelConfig.load(Path.of(c.run().model()));
+    ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.pretrainDir().resolve("model.safetensors"),
+        Path.of(c.run().data().pipeline()), c.run().data().root(), itm.splitOr(), itm.batchOr(), itm.seedOr());
+    seconds.put("evaluate", (System.nanoTime() - t0) / 1e9);
+    seconds.put("total", seconds.values().stream().mapToDouble(Double::doubleValue).sum());
+
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("vqa_overall", vqa.metrics().get("overall"));
+    m.put("vqa_closed", vqa.metrics().get("closed"));
+    m.put("vqa_open", vqa.metrics().get("open"));
+    m.put("itm_accuracy", im.accuracy());
+    Map<String, Double> d = new LinkedHashMap<>();
+    for (String k : List.of("n", "n_closed", "n_open")) if (vqa.metrics().containsKey(k)) d.put("vqa_" + k, vqa.metrics().get(k));
+    d.put("itm_pairs", (double) im.pairs());
+    d.put("itm_loss", im.loss());
+    d.put("finetune_steps", ftInfo.path("steps").asDouble());
+    d.put("val_best", ftInfo.path("best_val").asDouble());
+    d.put("val_best_step", ftInfo.path("best_step").asDouble());
+    int answers = TaskManifest.read(ft).labels().size();
+    CellResult r = new CellResult(c.label(), c.seed(), m, majority, answers, d, seconds, java.time.Instant.now().toString());
+    r.write(c.resultFile());
+    return r;
+  }
+
+  static JsonNode readJson(Path f) {
+    try {
+      return CellResult.JSON.readTree(f.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + f + " (delete it to redo that stage)", e);
+    }
+  }
+
+  static void writeJson(Path f, JsonNode n) {
+    try {
+      Files.createDirectories(f.toAbsolutePath().getParent());
+      Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+      CellResult.JSON.writeValue(tmp.toFile(), n);
+      Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + f, e);
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + dir, e);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package org.m3ae.ablate;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.m3ae.model.ConfigException;
+import org.m3ae.model.ModelConfigLoader;
+
+/**
+ * An ablation grid ({@code configs/grids/*.yaml}): variants × seeds, each cell one pre-training or distillation run
+ * (a run config with overrides), fine-tuned on a task and scored on its test split. Paths are relative to the working
+ * directory, as in run configs.
+ *
+ * <pre>{@code
+ * name: table6-kd
+ * shared:                      # runs made once and reused by every cell (the teacher of a distillation)
+ *   teacher: {run: configs/runs/teacher-synth.yaml}
+ * run: configs/runs/distill-synth.yaml
+ * overrides:                   # every cell, before its variant's; "${shared.teacher}" = that run's model.safetensors
+ *   teacher: {weights: "${shared.teacher}"}
+ * finetune: {config: demo, steps: 400}
+ * seeds: [0, 1, 2]
+ * variants:
+ *   - {label: KD off, overrides: {objectives: {hid: 0, attn: 0}}}
+ *   - {label: hidden + attention}
+ * }</pre>
+ */
+public record GridConfig(
+    @JsonProperty(required = true) String name,
+    Map<String, Shared> shared,
+    @JsonProperty(required = true) String run,
+    ObjectNode overrides,
+    @JsonProperty(required = true) Finetune finetune,
+    @JsonProperty(required = true) List<Long> seeds,
+    @JsonProperty(required = true) List<Variant> variants,
+    @JsonProperty("compare_to") String compareTo,
+    Itm itm) {
+
+  /** The fine-tuning settings that come from {@code DemoFinetune} rather than a task config file. */
+  public static final String DEMO = "demo";
+
+  public GridConfig {
+    shared = shared == null ? Map.of() : new LinkedHashMap<>(shared);
+    seeds = seeds == null ? List.of() : List.copyOf(seeds);
+    variants = variants == null ? List.of() : List.copyOf(variants);
+  }
+
+  /** A prerequisite run made once (seed as its config says) and reused: its run config and overrides. */
+  public record Shared(@JsonProperty(required = true) String run, ObjectNode overrides) {}
+
+  /**
+   * Fine-tuning of every cell's pre-trained model: {@code config} is {@code demo} (the demo's settings, the default) or
+   * a task config file; {@code pipeline} replaces its {@code data.pipeline}, {@code steps} its {@code train.max_steps};
+   * {@code overrides} are merged into it. The model and init are the cell's, the seed the cell's.
+   */
+  public record Finetune(String config, String pipeline, Integer steps, ObjectNode overrides) {
+    public String configOr() {
+      return config == null ? DEMO : config;
+    }
+  }
+
+  /** One row of the table: a label, optionally another base run config, and overrides of the run config. */
+  public record Variant(@JsonProperty(required = true) String label, String run, ObjectNode overrides) {}
+
+  /** Image–text matching on held-out pairs of the pre-training pipeline (DemoCommand's: split test, batch 32, seed 0). */
+  public record Itm(String split, @JsonProperty("batch_size") Integer batchSize, Long seed) {
+    public static final Itm DEFAULT = new Itm("test", 32, 0L);
+
+    String splitOr() {
+      return split == null ? "test" : split;
+    }
+
+    int batchOr() {
+      return batchSize == null ? 32 : batchSize;
+    }
+
+    long seedOr() {
+      return seed == null ? 0 : seed;
+    }
+  }
+
+  public Itm itmOr() {
+    return itm == null ? Itm.DEFAULT : itm;
+  }
+
+  /** The variant the others are compared with: {@code compare_to}, else the first. */
+  public Variant reference() {
+    if (compareTo == null) return variants.get(0);
+    return variants.stream().filter(v -> v.label().equals(compareTo)).findFirst().orElseThrow();
+  }
+
+  public static GridConfig load(Path file) {
+    GridConfig g = ModelConfigLoader.read(file, GridConfig.class);
+    g.validate(file.toString());
+    return g;
+  }
+
+  void validate(String src) {
+    if (name == null || name.isBlank()) throw new ConfigException(src + ": key 'name': must not be empty");
+    if (run == null || run.isBlank()) throw new ConfigException(src + ": key 'run': names the run config every cell starts from");
+    if (finetune == null) throw new ConfigException(src + ": key 'finetune' has no value (e.g. {config: demo, steps: 400})");
+    if (seeds.isEmpty()) throw new ConfigException(src + ": key 'seeds': needs at least one seed");
+    if (new HashSet<>(seeds).size() != seeds.size()) throw new ConfigException(src + ": key 'seeds': " + seeds + " repeats a seed");
+    if (variants.isEmpty()) throw new ConfigException(src + ": key 'variants': needs at least one variant");
+    Set<String> slugs = new HashSet<>();
+    for (int i = 0; i < variants.size(); i++) {
+      Variant v = variants.get(i);
+      if (v.label() == null || v.label().isBlank()) throw new ConfigException(src + ": key 'variants[" + i + "].label': must not be empty");
+      if (!slugs.add(slug(v.label()))) {
+        throw new ConfigException(src + ": key 'variants[" + i + "].label': '" + v.label() + "' names the same directory ("
+            + slug(v.label()) + ") as an earlier variant");
+      }
+    }
+    if (compareTo != null && variants.stream().noneMatch(v -> v.label().equals(compareTo))) {
+      throw new ConfigException(src + ": key 'compare_to': '" + compareTo + "' is not a variant label");
+    }
+    if (finetune.steps() != null && finetune.steps() <= 0) throw new ConfigException(src + ": key 'finetune.steps': must be > 0");
+    for (var e : shared.entrySet()) {
+      String s = e.getKey();
+      if (e.getValue() == null || e.getValue().run() == null) throw new ConfigException(src + ": key 'shared." + s + ".run': missing");
+      if (!s.matches("[A-Za-z0-9_-]+")) throw new ConfigException(src + ": key 'shared." + s + "': names use letters, digits, - and _");
+    }
+    if (itmOr().batchOr() <= 0) throw new ConfigException(src + ": key 'itm.batch_size': must be > 0");
+  }
+
+  /** A variant's directory name: lower case, runs of anything but letters and digits as one '-'. */
+  public static String slug(String label) {
+    String s = label.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+    return s.isEmpty() ? "variant" : s;
+  }
+}

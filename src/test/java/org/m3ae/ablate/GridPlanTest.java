@@ -1,0 +1,132 @@
+package org.m3ae.ablate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.m3ae.model.ConfigException;
+import org.m3ae.train.LossTerm;
+
+/** Grids laid out into cells: overrides and seeds reach the run and fine-tuning configs; bad overrides are named. */
+class GridPlanTest {
+  @TempDir Path dir;
+
+  Path grid(String variants) throws IOException {
+    Path g = dir.resolve("grid.yaml");
+    Files.writeString(g, """
+        name: Test Grid
+        shared:
+          teacher: {run: configs/runs/teacher-synth.yaml, overrides: {train: {steps: 7}}}
+        run: configs/runs/distill-synth.yaml
+        overrides: {teacher: {weights: "${shared.teacher}"}, train: {steps: 3}}
+        finetune: {config: demo, steps: 4, overrides: {train: {lr: 2.0e-4}}}
+        seeds: [0, 5]
+        variants:
+        """ + variants);
+    return g;
+  }
+
+  @Test
+  void overridesAndSeedsReachEveryCellsConfigs() throws IOException {
+    Path g = grid("""
+          - {label: KD off, overrides: {objectives: {hid: 0, attn: 0}}}
+          - {label: "hidden only", overrides: {objectives.attn: 0, mask: {source: random}}}
+        """);
+    GridPlan p = GridPlan.of(GridConfig.load(g), g, dir.resolve("out"));
+    assertEquals(1, p.shared.size());
+    GridPlan.SharedRun t = p.shared.get(0);
+    assertEquals(7, t.config().train().steps());
+    assertEquals(dir.resolve("out/shared/teacher/pretrain/model.safetensors").normalize(), t.weights());
+
+    assertEquals(4, p.cells.size());
+    assertEquals(List.of("kd-off/seed-0", "kd-off/seed-5", "hidden-only/seed-0", "hidden-only/seed-5"),
+        p.cells.stream().map(GridPlan.Cell::id).toList());
+    for (GridPlan.Cell c : p.cells) {
+      var rc = c.run();
+      assertEquals(c.seed(), rc.train().seedOr());
+      assertEquals(3, rc.train().steps());
+      assertEquals(t.weights().toString(), rc.teacher().weights());
+      assertEquals("configs/models/synth-student.yaml", rc.model());
+      assertEquals(0.0, rc.weight(LossTerm.ATTN));
+      assertEquals(c.label().equals("KD off") ? 0.0 : 1.0, rc.weight(LossTerm.HID));
+      assertEquals(c.label().equals("KD off") ? "both" : "random", rc.maskSource());
+      assertEquals(1.0, rc.weight(LossTerm.MLM));
+      var ft = c.finetune();
+      assertEquals(c.seed(), ft.train().seedOr());
+      assertEquals(4, ft.train().maxSteps());
+      assertEquals(2.0e-4, ft.train().lr());
+      assertEquals(rc.model(), ft.model());
+      assertEquals(c.pretrainDir().resolve("model.safetensors").toString(), ft.init());
+      assertTrue(Files.isRegularFile(c.runFile()) && Files.isRegularFile(c.finetuneFile()));
+    }
+  }
+
+  @Test
+  void aTaskConfigFileCanReplaceTheDemosFineTuning() throws IOException {
+    Path g = grid("  - {label: only}\n");
+    Files.writeString(g, Files.readString(g).replace("finetune: {config: demo, steps: 4, overrides: {train: {lr: 2.0e-4}}}",
+        "finetune: {config: configs/runs/vqa-synthetic-tiny.yaml, steps: 3, pipeline: data-pipelines/other.yaml}"));
+    GridPlan p = GridPlan.of(GridConfig.load(g), g, dir.resolve("out"));
+    var ft = p.cells.get(1).finetune();
+    assertEquals(3, ft.train().maxSteps());
+    assertEquals(5, ft.train().seedOr());
+    assertEquals("data-pipelines/other.yaml", ft.data().pipeline());
+    assertEquals(5.0e-4, ft.train().lr(), "the file's own settings stay");
+    assertEquals("configs/models/synth-student.yaml", ft.model(), "the cell's model, not the file's");
+    assertEquals(p.cells.get(1).pretrainDir().resolve("model.safetensors").toString(), ft.init());
+  }
+
+  @Test
+  void anUnknownKeyInAVariantNamesTheGridTheVariantAndTheKey() throws IOException {
+    Path g = grid("""
+          - {label: fine}
+          - {label: broken, overrides: {kd: {enabled: true, temperature: 2}}}
+        """);
+    ConfigException e = assertThrows(ConfigException.class, () -> GridPlan.of(GridConfig.load(g), g, dir.resolve("out")));
+    String m = e.getMessage();
+    assertTrue(m.startsWith(g + ": variant 'broken', seed 0: "), m);
+    assertTrue(m.contains("unknown key 'kd.temperature'"), m);
+  }
+
+  @Test
+  void aBadFineTuningOverrideIsNamedToo() throws IOException {
+    Path g = grid("  - {label: only}\n");
+    Files.writeString(g, Files.readString(g).replace("train: {lr: 2.0e-4}", "train: {rate: 2.0e-4}"));
+    ConfigException e = assertThrows(ConfigException.class, () -> GridPlan.of(GridConfig.load(g), g, dir.resolve("out")));
+    assertTrue(e.getMessage().contains("variant 'only', seed 0 (finetune)") && e.getMessage().contains("train.rate"), e.getMessage());
+  }
+
+  @Test
+  void gridErrorsNameTheGridFileAndKey() throws IOException {
+    Path g = grid("  - {label: a b}\n  - {label: A-B}\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> GridConfig.load(g));
+    assertTrue(e.getMessage().contains(g.toString()) && e.getMessage().contains("variants[1].label"), e.getMessage());
+    Files.writeString(g, Files.readString(g).replace("seeds: [0, 5]", "seedz: [0, 5]"));
+    e = assertThrows(ConfigException.class, () -> GridConfig.load(g));
+    assertTrue(e.getMessage().contains("unknown key 'seedz'"), e.getMessage());
+  }
+
+  @Test
+  void theShippedGridsLayOutTheirVariants() {
+    Path t6 = Path.of("configs/grids/table6-kd.yaml");
+    GridPlan p6 = GridPlan.of(GridConfig.load(t6), t6, dir.resolve("t6"));
+    assertEquals(List.of(0L, 1L, 2L), p6.grid.seeds());
+    assertEquals(12, p6.cells.size());
+    for (GridPlan.Cell c : p6.cells) {
+      double hid = c.run().weight(LossTerm.HID), attn = c.run().weight(LossTerm.ATTN);
+      String expect = hid == 0 && attn == 0 ? "KD off" : attn == 0 ? "hidden only" : hid == 0 ? "attention only" : "hidden + attention";
+      assertEquals(expect, c.label());
+      assertEquals(p6.shared.get(0).weights().toString(), c.run().teacher().weights());
+    }
+    Path t7 = Path.of("configs/grids/table7-mask.yaml");
+    GridPlan p7 = GridPlan.of(GridConfig.load(t7), t7, dir.resolve("t7"));
+    assertEquals(List.of("random", "teacher", "student", "both"),
+        p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().maskSource()).toList());
+  }
+}
