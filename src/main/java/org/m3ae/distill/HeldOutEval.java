@@ -65,7 +65,7 @@ public final class HeldOutEval {
         for (int i = 0; i < out.size(0); i++) {
           for (int t = 0; t < out.size(1); t++) {
             if (w.getDouble(i, t) == 0) continue;
-            double[] z = out.getRow(i).getRow(t).toDoubleVector();
+            double[] z = out.slice(i).getRow(t).toDoubleVector(); // [V]
             int y = labels.getInt(i, t), arg = 0;
             double max = Double.NEGATIVE_INFINITY, sum = 0;
             for (int k = 0; k < z.length; k++) if (z[k] > max) { max = z[k]; arg = k; }
