@@ -81,8 +81,18 @@ class RunConfigKdTest {
     assertError(noTeacher.replace("attn: 1}", "attn: 1, itm_kd: 1}"), "objectives.itm_kd");
   }
 
+  /** distill-synth.yaml without its explicit attention line, so that a test can add its own. */
   private static String base() throws Exception {
-    return Files.readString(Path.of("configs/runs/distill-synth.yaml"));
+    String y = Files.readString(Path.of("configs/runs/distill-synth.yaml"));
+    String line = "  attention: {form: probs, scale: none}\n";
+    assertTrue(y.contains(line), "distill-synth.yaml names its attention form");
+    return y.replace(line, "");
+  }
+
+  /** The demo's distillation config keeps the literal form (the validation sweep, docs/training.md). */
+  @Test
+  void theDemoConfigIsTheLiteralForm() {
+    assertEquals(KdSpec.LITERAL, KdSpec.of(RunConfig.load(Path.of("configs/runs/distill-synth.yaml")).kdOr()));
   }
 
   private RunConfig load(String yaml) throws Exception {
