@@ -61,6 +61,12 @@ public final class DistillTask implements TrainTask {
       throw new IllegalArgumentException("mask source " + source + " needs a teacher");
     }
     if (teacher != null) {
+      for (var p : graph.teacherPasses()) {
+        if (!teacher.hasPass(p.name())) {
+          throw new IllegalArgumentException("logit KD reads the teacher's '" + p.name() + "' pass, which its graph lacks: "
+              + "build the teacher with PretrainGraph.teacherPasses() (Teacher.load(cfg, weights, passes))");
+        }
+      }
       teacher.request(graph.kdTargets().values());
       if (source == MaskSource.TEACHER || source == MaskSource.BOTH) teacher.request(teacher.maskAttentionNames());
     }

@@ -58,7 +58,8 @@ public final class PretrainGraph {
   /** Graph variable of each logged loss term, by metric key. */
   public static final Map<String, String> LOSSES = Map.of(
       "loss_mlm", "loss/mlm", "loss_mim", "loss/mim", "loss_itm", "loss/itm",
-      "loss_hid", "loss/hid", "loss_attn", "loss/attn", "loss_total", "loss/total");
+      "loss_hid", "loss/hid", "loss_attn", "loss/attn", "loss_mlm_kd", "loss/mlm_kd", "loss_itm_kd", "loss/itm_kd",
+      "loss_total", "loss/total");
 
   public static final String MLM_LABEL_IDS = "mlm/labels";
   public static final String MLM_WEIGHTS = "mlm/label_weights";
@@ -84,6 +85,7 @@ public final class PretrainGraph {
   private List<String> lossKeys;
   private final boolean sparseText;
   private final FeatureKdSpec features;
+  private final KdSpec kd;
 
   /**
    * @param teacherCfg null for pre-training without a teacher (KD off)
@@ -116,7 +118,17 @@ public final class PretrainGraph {
    */
   public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
       boolean dropout, boolean sparseText, DataType dtype, FeatureKdSpec features) {
+    this(cfg, teacherCfg, mapping, weights, dropout, sparseText, dtype, features, KdSpec.LITERAL);
+  }
+
+  /**
+   * @param kd the form of the KD terms (run config {@code kd:}); {@link KdSpec#LITERAL} is the paper's. The logit KD
+   *     terms are built when {@code weights} gives "mlm_kd" / "itm_kd" a non-zero weight (absent: 0)
+   */
+  public PretrainGraph(ModelConfig cfg, ModelConfig teacherCfg, KdMapping mapping, Map<String, Double> weights,
+      boolean dropout, boolean sparseText, DataType dtype, FeatureKdSpec features, KdSpec kd) {
     this.sparseText = sparseText;
+    this.kd = kd;
     this.features = features;
     if (features != null) {
       for (LossTerm t : List.of(LossTerm.FD, LossTerm.ICL)) {
@@ -129,6 +141,10 @@ public final class PretrainGraph {
     this.mapping = mapping;
     if (teacherCfg != null) checkCompatible(cfg, teacherCfg);
     this.weights = weights;
+    if (teacherCfg != null && raw(LossTerm.ITM_KD) != 0 && cfg.itm().classes() != teacherCfg.itm().classes()) {
+      throw new IllegalArgumentException("ITM logit KD: student and teacher ITM heads differ (" + cfg.itm().classes() + " vs "
+          + teacherCfg.itm().classes() + " classes)");
+    }
     graph = M3aeModel.empty(cfg, BuildOptions.defaults().withDtype(dtype));
     graph.addPass(PassSpec.inference());
     Pass mlm = graph.addPass(training(MLM, Head.MLM));
@@ -161,29 +177,42 @@ public final class PretrainGraph {
           : sd.placeHolder(MLM_WEIGHTS, dt, -1, mlm.textLen());
       SDVariable l = Losses.crossEntropy(sd, mlm.mlmLogits(), labels, labelW, cfg.text().vocabSize(), selected ? 2 : 3)
           .rename("loss/mlm");
-      total = plus(total, l.mul(weights.get("mlm")));
+      total = plus(total, l.mul(w(LossTerm.MLM)));
       keys.add("loss_mlm");
+      if (teacherCfg != null && raw(LossTerm.MLM_KD) != 0) {
+        SDVariable lKd = mlmLogitKd(sd, mlm, labelW, selected).rename("loss/mlm_kd");
+        total = total.add(lKd.mul(w(LossTerm.MLM_KD)));
+        keys.add("loss_mlm_kd");
+      }
     }
     if (mim != null) {
       SDVariable masked = sd.placeHolder(MIM_MASK, dt, -1, v.numPatches());
       SDVariable target = Losses.mimTarget(sd, sd.getVariable(mim.name(Names.IMAGE)), v.channels(), v.gridSize(),
           v.patchSize(), cfg.mim().normPixLoss());
       SDVariable l = Losses.mimLoss(sd, mim.mimPred(), target, masked).rename("loss/mim");
-      total = plus(total, l.mul(weights.get("mim")));
+      total = plus(total, l.mul(w(LossTerm.MIM)));
       keys.add("loss_mim");
     }
     if (itm != null) {
       SDVariable itmLabels = sd.placeHolder(ITM_LABELS, DataType.INT32, -1);
       SDVariable ones = sd.onesLike(itmLabels).castTo(dt);
       SDVariable l = Losses.crossEntropy(sd, itm.itmLogits(), itmLabels, ones, cfg.itm().classes(), 2).rename("loss/itm");
-      total = plus(total, l.mul(weights.get("itm")));
+      total = plus(total, l.mul(w(LossTerm.ITM)));
       keys.add("loss_itm");
       if (teacherCfg != null) {
         SDVariable rows = sd.placeHolder(KD_ROWS, dt, -1);
         SDVariable lHid = hiddenKd(g, itm, rows).rename("loss/hid");
         SDVariable lAttn = attentionKd(sd, itm, rows).rename("loss/attn");
-        total = total.add(lHid.mul(weights.get("hid"))).add(lAttn.mul(weights.get("attn")));
+        total = total.add(lHid.mul(w(LossTerm.HID))).add(lAttn.mul(w(LossTerm.ATTN)));
         keys.addAll(List.of("loss_hid", "loss_attn"));
+        if (raw(LossTerm.ITM_KD) != 0) {
+          // every ITM pair, swapped ones included: the teacher's ITM pass sees the same (half-swapped) input
+          SDVariable tLogits = kdPlaceholder(sd, ITM + "/" + Names.ITM_LOGITS, cfg.itm().classes()); // [B, C]
+          SDVariable lKd = KdLosses.klAtTemperature(sd, itm.itmLogits(), tLogits, kd.temperature(), 2).mean()
+              .rename("loss/itm_kd");
+          total = total.add(lKd.mul(w(LossTerm.ITM_KD)));
+          keys.add("loss_itm_kd");
+        }
       }
     }
     if (feat != null) total = featureTerms(g, feat, total, keys);
@@ -195,6 +224,76 @@ public final class PretrainGraph {
 
   private static SDVariable plus(SDVariable a, SDVariable b) {
     return a == null ? b : a.add(b);
+  }
+
+  /** The weight the objective gives term t: its objective weight, times (1 − α) or α under {@code kd.alpha}. */
+  private double w(LossTerm t) {
+    double x = raw(t);
+    if (kd.alpha() == null || teacherCfg == null) return x;
+    return x * (t.distillation() ? kd.alpha() : 1 - kd.alpha());
+  }
+
+  /** The objective weight of term t as given; the logit KD terms default to 0 (off). */
+  private double raw(LossTerm t) {
+    Double x = weights.get(t.key());
+    if (x != null) return x;
+    if (t == LossTerm.MLM_KD || t == LossTerm.ITM_KD) return 0;
+    throw new IllegalArgumentException("no weight for '" + t.key() + "' in " + weights);
+  }
+
+  /**
+   * EfficientVLM's MLM logit KD: KL(softmax(z_T/T) ‖ softmax(z_S/T)) at each masked position, averaged over them with
+   * the MLM label weights. The teacher's logits come from its own pass on the same masked text and full image
+   * ({@link #teacherPasses}); with selected positions they are picked by the pass's one-hot selection, as the
+   * student's features are.
+   *
+   * @param labelW the MLM weights: [B, Lt], or [M] with selected positions
+   */
+  private SDVariable mlmLogitKd(SameDiff sd, Pass p, SDVariable labelW, boolean selected) {
+    int v = cfg.text().vocabSize();
+    SDVariable t = kdPlaceholder(sd, MLM + "/" + Names.MLM_LOGITS, p.textLen(), v); //   [B, Lt, V]
+    if (selected) {
+      SDVariable select = sd.getVariable(p.name(Names.MLM_SELECT)); //                 [M, B·Lt]
+      t = select.mmul(sd.reshape(t, -1, v)); //                                          [M, V]
+    }
+    SDVariable kl = KdLosses.klAtTemperature(sd, p.mlmLogits(), t, kd.temperature(), selected ? 2 : 3); // [B, Lt] or [M]
+    return Losses.weightedMean(sd, kl, labelW);
+  }
+
+  /**
+   * The teacher passes besides its clean one that the logit KD terms read: {@code mlm} (masked text, full image, MLM
+   * head) and {@code itm} (the ITM pass's half-swapped pairs, ITM head). Their logits reach this graph as
+   * {@code kd/mlm/mlm.logits} and {@code kd/itm/itm.logits}. Empty without logit KD.
+   */
+  public List<PassSpec> teacherPasses() {
+    List<PassSpec> out = new ArrayList<>();
+    if (teacherCfg == null) return out;
+    if (raw(LossTerm.MLM_KD) != 0) out.add(PassSpec.inference().withName(MLM).withHeads(Head.MLM));
+    if (raw(LossTerm.ITM_KD) != 0) out.add(PassSpec.inference().withName(ITM).withHeads(Head.ITM));
+    return out;
+  }
+
+  /** The feed of teacher pass {@code pass} ({@link #teacherPasses}) for a batch. */
+  public static Map<String, INDArray> teacherPassFeed(String pass, Batch b) {
+    Map<String, INDArray> f = new HashMap<>();
+    f.put(pass + "/" + Names.TEXT_MASK, b.get(BatchKeys.TEXT_MASK));
+    switch (pass) {
+      case MLM -> {
+        f.put(pass + "/" + Names.IMAGE, b.get(BatchKeys.IMAGE));
+        f.put(pass + "/" + Names.TEXT_IDS, b.get(BatchKeys.MLM_TEXT_IDS));
+      }
+      case ITM -> {
+        f.put(pass + "/" + Names.IMAGE, b.get(BatchKeys.ITM_IMAGE));
+        f.put(pass + "/" + Names.TEXT_IDS, b.get(BatchKeys.TEXT_IDS));
+      }
+      default -> throw new IllegalArgumentException("no teacher pass '" + pass + "'");
+    }
+    return f;
+  }
+
+  /** The form of the KD terms. */
+  public KdSpec kd() {
+    return kd;
   }
 
   /**
@@ -276,10 +375,10 @@ public final class PretrainGraph {
       }
     }
     keys.add("loss_fd");
-    total = plus(total, fdSum.rename("loss/fd").mul(weights.get(LossTerm.FD.key())));
+    total = plus(total, fdSum.rename("loss/fd").mul(w(LossTerm.FD)));
     if (iclSum != null) {
       keys.add("loss_icl");
-      total = total.add(iclSum.rename("loss/icl").mul(weights.get(LossTerm.ICL.key())));
+      total = total.add(iclSum.rename("loss/icl").mul(w(LossTerm.ICL)));
     }
     keys.addAll(perTeacher);
     return total;
@@ -334,7 +433,10 @@ public final class PretrainGraph {
     return Nd4j.randn(g.dtype(), in, out).muli(cfg.init().std());
   }
 
-  /** L_hid = Σ_stacks Σ_i MSE(H_i^S, H_m(i)^T) on the matched rows (paper §3.2.1). */
+  /**
+   * L_hid = Σ_stacks w_stack·Σ_i MSE(H_i^S, H_m(i)^T) on the matched rows (paper §3.2.1; w_stack = 1 there,
+   * {@code kd.hidden.weights}, EfficientVLM weighs its image term 0.1).
+   */
   private SDVariable hiddenKd(M3aeGraph g, Pass s, SDVariable rows) {
     SameDiff sd = g.sd();
     SDVariable sum = null;
@@ -353,32 +455,69 @@ public final class PretrainGraph {
           h = sd.reshape(sd.reshape(h, -1, ds).mmul(proj), -1, len, dtw);
         }
         SDVariable term = Losses.rowWeightedMse(sd, h, target, rows, 3);
+        double ws = kd.hiddenWeights().get(st);
+        if (ws != 1) term = term.mul(ws); // weight 1 adds no op: the paper's graph stays as it was
         sum = sum == null ? term : sum.add(term);
       }
     }
     return sum;
   }
 
-  /** L_attn = Σ_layers (1/h)·Σ_heads MSE(A_S, A_T(m)) for every self- and cross-attention (paper §3.2.2). */
+  /**
+   * L_attn = Σ_stacks w_stack·Σ_layers c·D(A_S, A_T(m)) for every self- and cross-attention, where D is by
+   * {@code kd.attention.form}:
+   * <ul>
+   *   <li>{@code probs}: (1/h)·Σ_heads MSE on post-softmax maps — the paper's literal L_attn (§3.2.2);
+   *   <li>{@code scores}: MSE on pre-softmax scores Q·Kᵀ/√d_h with padded keys' entries zeroed in both (EfficientVLM);
+   *   <li>{@code kl}: KL(A_T ‖ A_S) over the keys of each query, averaged over heads and queries;
+   * </ul>
+   * each averaged over the matched rows; maps are head-averaged first when head counts differ (SPEC §6.1 proposal).
+   * c = L_k with {@code scale: keys} (EfficientVLM multiplies by the key count), else 1; w_stack from
+   * {@code kd.attention.weights} (1 in the paper).
+   */
   private SDVariable attentionKd(SameDiff sd, Pass s, SDVariable rows) {
     SDVariable sum = null;
     int lt = s.textLen(), li = s.imageTokens();
     for (KdMapping.Stack st : KdMapping.Stack.values()) {
       int[] m = mapping.attention().get(st);
+      int hs = heads(cfg, st), ht = heads(teacherCfg, st);
       for (int j = 0; j < m.length; j++) {
         for (String[] pair : attentionPairs(st, j, m[j])) {
-          SDVariable a = sd.getVariable(s.name(pair[0]));
           int lq = pair[0].startsWith("vision") || pair[0].startsWith("fusion.image") ? li : lt;
-          int lk = pair[0].startsWith("vision") || pair[0].equals(Names.fusionSelfAttn(Names.IMAGE_STREAM, j))
-              || pair[0].equals(Names.fusionCrossAttn(Names.TEXT, j)) ? li : lt;
-          int hs = heads(cfg, st), ht = heads(teacherCfg, st);
-          SDVariable target = kdPlaceholder(sd, pair[1], ht, lq, lk); // [B, h, Lq, Lk]
-          if (hs != ht) {
-            // Different head counts: compare head-averaged maps (SPEC §6.1 proposal).
-            a = a.mean(true, 1);
-            target = target.mean(true, 1);
-          }
-          SDVariable term = Losses.rowWeightedMse(sd, a, target, rows, 4);
+          boolean imageKeys = pair[0].startsWith("vision") || pair[0].equals(Names.fusionSelfAttn(Names.IMAGE_STREAM, j))
+              || pair[0].equals(Names.fusionCrossAttn(Names.TEXT, j));
+          int lk = imageKeys ? li : lt;
+          SDVariable term = switch (kd.attention()) {
+            case PROBS, KL -> {
+              SDVariable a = sd.getVariable(s.name(pair[0])); //                      [B, hs, Lq, Lk]
+              SDVariable target = kdPlaceholder(sd, pair[1], ht, lq, lk); //          [B, ht, Lq, Lk]
+              if (hs != ht) {
+                // Different head counts: compare head-averaged maps (SPEC §6.1 proposal).
+                a = a.mean(true, 1);
+                target = target.mean(true, 1);
+              }
+              yield kd.attention() == RunConfig.AttentionForm.PROBS ? Losses.rowWeightedMse(sd, a, target, rows, 4)
+                  : Losses.weightedMean(sd, KdLosses.attentionKl(sd, a, target), rows);
+            }
+            case SCORES -> {
+              SDVariable a = sd.getVariable(s.name(Names.scores(pair[0]))); //        [B, hs, Lq, Lk]
+              SDVariable target = kdPlaceholder(sd, Names.scores(pair[1]), ht, lq, lk); // [B, ht, Lq, Lk]
+              if (!imageKeys) {
+                // padded text keys: their scores are arbitrary (the additive mask hides them), so 0 in both
+                SDVariable keyMask = sd.getVariable(s.name(Names.TEXT_MASK)); //     [B, Lt]
+                a = KdLosses.maskedScores(sd, a, keyMask, lk);
+                target = KdLosses.maskedScores(sd, target, keyMask, lk);
+              }
+              if (hs != ht) {
+                a = a.mean(true, 1);
+                target = target.mean(true, 1);
+              }
+              yield Losses.rowWeightedMse(sd, a, target, rows, 4);
+            }
+          };
+          if (kd.scale() == RunConfig.AttentionScale.KEYS) term = term.mul((double) lk);
+          double ws = kd.attentionWeights().get(st);
+          if (ws != 1) term = term.mul(ws);
           sum = sum == null ? term : sum.add(term);
         }
       }
@@ -499,7 +638,7 @@ public final class PretrainGraph {
     List<String> out = new ArrayList<>();
     for (String k : lossOrder) {
       String pass = switch (k) {
-        case "loss_mlm" -> MLM;
+        case "loss_mlm", "loss_mlm_kd" -> MLM;
         case "loss_mim" -> MIM;
         case "loss_total" -> null;
         default -> k.startsWith("loss_fd") || k.startsWith("loss_icl") ? FEAT : ITM; // loss_itm and the KD terms live on the ITM pass
@@ -513,15 +652,16 @@ public final class PretrainGraph {
   /**
    * The training passes whose terms carry weight. A pass weighted 0 adds nothing to the objective, so per-pass training
    * does not run it: an ITM-only run costs one forward and backward per step, not three. The ITM pass also carries the
-   * KD terms, so it stays while any of itm, hid, attn weighs.
+   * KD terms, so it stays while any of itm, hid, attn, itm_kd weighs; the MLM pass carries mlm_kd.
    */
   public List<String> activePasses() {
     if (activePasses != null) return activePasses;
     List<String> out = new ArrayList<>();
-    if (weights.get("mlm") != 0) out.add(MLM);
-    if (weights.get("mim") != 0) out.add(MIM);
-    if (weights.get("itm") != 0 || (teacherCfg != null && (weights.get("hid") != 0 || weights.get("attn") != 0))) out.add(ITM);
-    if (features != null && (weights.get(LossTerm.FD.key()) != 0 || weights.get(LossTerm.ICL.key()) != 0)) out.add(FEAT);
+    boolean t = teacherCfg != null;
+    if (w(LossTerm.MLM) != 0 || (t && w(LossTerm.MLM_KD) != 0)) out.add(MLM);
+    if (w(LossTerm.MIM) != 0) out.add(MIM);
+    if (w(LossTerm.ITM) != 0 || (t && (w(LossTerm.HID) != 0 || w(LossTerm.ATTN) != 0 || w(LossTerm.ITM_KD) != 0))) out.add(ITM);
+    if (features != null && (w(LossTerm.FD) != 0 || w(LossTerm.ICL) != 0)) out.add(FEAT);
     if (out.isEmpty()) throw new IllegalArgumentException("every objective weight is 0: nothing to train " + weights);
     activePasses = List.copyOf(out);
     return activePasses;

@@ -90,14 +90,16 @@ public final class PretrainRun {
     for (LossTerm term : LossTerm.values()) weights.put(term.key(), rc.weight(term));
     Map<String, OfflineFeatures> offline = loadOfflineFeatures(rc, out);
     FeatureKdSpec features = offline.isEmpty() ? null : featureSpec(rc, offline);
+    KdSpec kd = KdSpec.of(rc.kdOr());
+    if (rc.kdEnabled()) out.print(kd.describe());
     PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().dropoutOr(),
-        true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features);
+        true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features, kd);
 
     try (DataPipeline data = openData(rc, model)) {
       // before the (long) teacher load: its embeddings must be indexed by the data's ids
       if (needTeacher) RobertaIdsGuard.checkWeights(Path.of(rc.teacher().weights()), data.tokenizer());
       for (var e : offline.entrySet()) checkCoverage(e.getValue(), data, rc.data().splitOr());
-      Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights())) : null;
+      Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights()), graph.teacherPasses()) : null;
       BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize(),
           rc.train().mlmMaskingOr());
       long seed = rc.train().seedOr();

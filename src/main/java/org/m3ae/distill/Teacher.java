@@ -12,6 +12,7 @@ import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
+import org.m3ae.model.PassSpec;
 import org.m3ae.train.PlanCache;
 import org.m3ae.weights.LoadReport;
 import org.m3ae.weights.TensorSource;
@@ -38,7 +39,17 @@ public final class Teacher {
 
   /** Builds the teacher's inference graph and loads its weights (graph-layout safetensors, .sdz, or M3AE keys). */
   public static Teacher load(ModelConfig cfg, Path weights) {
+    return load(cfg, weights, List.of());
+  }
+
+  /**
+   * As above, with further inference passes on the same weights ({@link PretrainGraph#teacherPasses}: the MLM and ITM
+   * passes whose logits the logit KD terms read). They are added before the weights are read so that their heads'
+   * weights exist to be loaded; a checkpoint without those heads is refused.
+   */
+  public static Teacher load(ModelConfig cfg, Path weights, List<PassSpec> extraPasses) {
     M3aeGraph g = M3aeModel.build(cfg, BuildOptions.defaults());
+    for (PassSpec p : extraPasses) g.addPass(p);
     LoadReport r;
     try (TensorSource src = TensorSources.open(weights)) {
       r = WeightLoader.load(g.sd(), src, TensorSources.keyMapFor(src));
@@ -49,6 +60,17 @@ public final class Teacher {
       throw new IllegalArgumentException(weights + ": the teacher checkpoint lacks " + backboneMissing
           + " backbone tensors (e.g. " + r.missing().keySet().iterator().next() + "); is it a checkpoint of "
           + cfg.name() + "?");
+    }
+    for (PassSpec p : extraPasses) {
+      for (PassSpec.Head h : p.heads()) {
+        String head = h.name().toLowerCase() + "_head";
+        var missing = r.missing().keySet().stream().filter(n -> n.startsWith(head)).findFirst();
+        if (missing.isPresent()) {
+          throw new IllegalArgumentException(weights + ": logit KD on the " + h + " head needs the teacher's trained "
+              + head + ", but the checkpoint lacks " + missing.get() + " (set objectives." + h.name().toLowerCase()
+              + "_kd: 0)");
+        }
+      }
     }
     return new Teacher(cfg, g, r);
   }
@@ -92,6 +114,13 @@ public final class Teacher {
    */
   public Map<String, INDArray> forward(Batch b) {
     if (plans == null) plans = new PlanCache(graph.sd(), "teacher forward"); // one plan per shape and output list
-    return plans.output(PretrainGraph.cleanFeed(b), List.of(outputs));
+    Map<String, INDArray> feed = PretrainGraph.cleanFeed(b);
+    for (String pass : graph.passes().keySet()) if (!pass.isEmpty()) feed.putAll(PretrainGraph.teacherPassFeed(pass, b));
+    return plans.output(feed, List.of(outputs));
+  }
+
+  /** Whether the teacher's graph has an inference pass named {@code name} ("" is the clean pass). */
+  public boolean hasPass(String name) {
+    return graph.passes().containsKey(name);
   }
 }

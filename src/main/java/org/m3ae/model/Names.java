@@ -31,6 +31,17 @@ public final class Names {
     return "vision.attn." + i;
   }
 
+  /**
+   * [B, h, Lq, Lk]: the pre-softmax scores Q·Kᵀ/√d_h of the attention named {@code attnName} (any of the attention
+   * names above), before the additive key mask: {@code vision.attn.3} → {@code vision.attn_scores.3}. EfficientVLM
+   * distils these rather than the probabilities (issue 18 §2, docs/training.md "Distillation terms").
+   */
+  public static String scores(String attnName) {
+    int dot = attnName.lastIndexOf('.');
+    if (dot < 0) throw new IllegalArgumentException("not an indexed attention name: " + attnName);
+    return attnName.substring(0, dot) + "_scores" + attnName.substring(dot);
+  }
+
   /** [B, Li, Dv]: after ln_post. */
   public static final String VISION_OUT = "vision.out";
 

@@ -187,7 +187,8 @@ public final class Nn {
     SDVariable qh = sd.reshape(q.mul(1.0 / Math.sqrt(dh)), -1, lq, heads, dh).permute(0, 2, 1, 3); // [B, h, Lq, dh]
     SDVariable kh = sd.reshape(k, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
     SDVariable vh = sd.reshape(v, -1, lk, heads, dh).permute(0, 2, 1, 3); // [B, h, Lk, dh]
-    SDVariable scores = sd.mmul(qh, kh, false, true, false); // [B, h, Lq, Lk]
+    // named (Names.scores) so that attention KD can distil the scores before the mask, as EfficientVLM does
+    SDVariable scores = sd.mmul(qualify(Names.scores(probsName)), qh, kh, false, true, false); // [B, h, Lq, Lk]
     if (keyMask != null) scores = scores.add(keyMask);
     SDVariable probs = sd.nn.softmax(qualify(probsName), scores, -1); // [B, h, Lq, Lk], named without an identity op
     SDVariable p = dropout(probs, attnDropout, site, heads, lq, lk);

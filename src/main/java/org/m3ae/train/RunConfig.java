@@ -108,12 +108,18 @@ public record RunConfig(
   }
 
   /**
-   * Loss weights (paper §3: all 1). {@code fd} and {@code icl} weigh MMKD-CLIP's feature terms when {@code feature_kd}
+   * Loss weights (paper §3: all 1). {@code mlm_kd} and {@code itm_kd}, EfficientVLM's logit KD on the MLM and ITM heads
+   * (issue 18 §2), default to 0: a config that does not name them keeps the paper's objective. {@code fd} and {@code icl} weigh MMKD-CLIP's feature terms when {@code feature_kd}
    * is configured (its code weighs FD by 50 and ICL by 1, SPEC §10; here 1 unless set).
    */
-  public record Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn, Double fd, Double icl) {
+  public record Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn, Double fd, Double icl,
+      @JsonProperty("mlm_kd") Double mlmKd, @JsonProperty("itm_kd") Double itmKd) {
     public Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn) {
-      this(mlm, mim, itm, hid, attn, null, null);
+      this(mlm, mim, itm, hid, attn, null, null, null, null);
+    }
+
+    public Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn, Double fd, Double icl) {
+      this(mlm, mim, itm, hid, attn, fd, icl, null, null);
     }
 
     static double or1(Double d) {
@@ -153,8 +159,84 @@ public record RunConfig(
     }
   }
 
-  /** Knowledge distillation: on/off and optional explicit attention partners per stack (teacher layer indices). */
-  public record Kd(Boolean enabled, Map<String, List<Integer>> layers) {}
+  /**
+   * Knowledge distillation: on/off, optional explicit attention partners per stack (teacher layer indices), and the
+   * form of the KD terms (issue 18 §2; docs/training.md "Distillation terms"). Left out, every part keeps the paper's
+   * literal form (§3.2): MSE on post-softmax maps, all stacks weighted 1, no logit KD temperature needed, plain sum.
+   * Defaults are applied here, once, when the config is read.
+   *
+   * @param alpha null: total = Σ weighted terms (the paper); α in [0, 1]: total = (1 − α)·task + α·KD, task = MLM,
+   *     MIM, ITM, KD = every distillation term (EfficientVLM {@code GeneralDistill.py}: 0.6·task + 0.4·KD, α = 0.4)
+   */
+  public record Kd(Boolean enabled, Map<String, List<Integer>> layers, KdAttention attention, KdHidden hidden,
+      KdLogits logits, Double alpha) {
+    public Kd {
+      attention = attention == null ? new KdAttention(null, null, null) : attention;
+      hidden = hidden == null ? new KdHidden(null) : hidden;
+      logits = logits == null ? new KdLogits(null) : logits;
+    }
+
+    public Kd(Boolean enabled, Map<String, List<Integer>> layers) {
+      this(enabled, layers, null, null, null, null);
+    }
+  }
+
+  /** What attention KD compares (key {@code kd.attention.form}). */
+  public enum AttentionForm {
+    /** MSE between post-softmax maps, head-averaged when head counts differ: the paper's literal L_attn (§3.2.2). */
+    @JsonProperty("probs") PROBS,
+    /**
+     * MSE between pre-softmax scores Q·Kᵀ/√d_h with padded keys zeroed in both, as EfficientVLM's {@code get_kd_loss}
+     * (it zeroes entries ≤ −100, i.e. those carrying the additive mask).
+     */
+    @JsonProperty("scores") SCORES,
+    /** KL(A_T ‖ A_S) over the keys of each query, on probabilities, averaged over heads and queries. */
+    @JsonProperty("kl") KL
+  }
+
+  /** Factor on each attention layer pair's term (key {@code kd.attention.scale}). */
+  public enum AttentionScale {
+    @JsonProperty("none") NONE,
+    /** × the number of keys L_k, as EfficientVLM ({@code loss(student_att, teacher_att) * student_att.shape[-1]}). */
+    @JsonProperty("keys") KEYS
+  }
+
+  /** A weight per distilled stream; {@code fusion} weighs both co-attention streams. Each defaults to 1. */
+  public record StackWeights(Double vision, Double text, Double fusion) {
+    public StackWeights {
+      vision = vision == null ? 1.0 : vision;
+      text = text == null ? 1.0 : text;
+      fusion = fusion == null ? 1.0 : fusion;
+    }
+  }
+
+  /** Attention KD: form (default {@code probs}), scale (default {@code none}), per-stream weights (default 1). */
+  public record KdAttention(AttentionForm form, AttentionScale scale, StackWeights weights) {
+    public KdAttention {
+      form = form == null ? AttentionForm.PROBS : form;
+      scale = scale == null ? AttentionScale.NONE : scale;
+      weights = weights == null ? new StackWeights(null, null, null) : weights;
+    }
+  }
+
+  /** Hidden-state KD: per-stream weights (EfficientVLM weighs its image term 0.1). */
+  public record KdHidden(StackWeights weights) {
+    public KdHidden {
+      weights = weights == null ? new StackWeights(null, null, null) : weights;
+    }
+  }
+
+  /** Logit KD ({@code objectives.mlm_kd}, {@code objectives.itm_kd}): KL at temperature T (default 1). */
+  public record KdLogits(Double temperature) {
+    public KdLogits {
+      temperature = temperature == null ? 1.0 : temperature;
+    }
+  }
+
+  /** The KD block with every default applied (a config without {@code kd}). */
+  public Kd kdOr() {
+    return kd == null ? new Kd(null, null) : kd;
+  }
 
   /**
    * MIM mask (paper §3.3): {@code source} random | student | teacher | both; r falls linearly from r_start to
@@ -174,7 +256,7 @@ public record RunConfig(
 
   public double weight(LossTerm term) {
     Objectives o = objectives;
-    if (o == null) return 1.0;
+    if (o == null) return term == LossTerm.MLM_KD || term == LossTerm.ITM_KD ? 0.0 : 1.0;
     return Objectives.or1(switch (term) {
       case MLM -> o.mlm();
       case MIM -> o.mim();
@@ -183,7 +265,12 @@ public record RunConfig(
       case ATTN -> o.attn();
       case FD -> o.fd();
       case ICL -> o.icl();
+      case MLM_KD, ITM_KD -> o0(term == LossTerm.MLM_KD ? o.mlmKd() : o.itmKd());
     });
+  }
+
+  private static double o0(Double d) {
+    return d == null ? 0.0 : d;
   }
 
   /** Feature KD is on when {@code feature_kd} names at least one teacher. */
@@ -210,6 +297,16 @@ public record RunConfig(
 
   public double maskRatio() {
     return mask == null || mask.ratio() == null ? 0.75 : mask.ratio();
+  }
+
+  private static void checkStackWeights(String src, String key, StackWeights w) {
+    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("vision", w.vision());
+    m.put("text", w.text());
+    m.put("fusion", w.fusion());
+    for (var e : m.entrySet()) {
+      if (!(e.getValue() >= 0)) throw new ConfigException(src + ": key '" + key + "." + e.getKey() + "': must be >= 0, got " + e.getValue());
+    }
   }
 
   void validate(String src) {
@@ -258,6 +355,20 @@ public record RunConfig(
         if (!names.add(t.name())) throw new ConfigException(key + ".name': '" + t.name() + "' is used twice");
         if (!(t.weight() >= 0)) throw new ConfigException(key + ".weight': must be >= 0");
         if (t.kinds() != null && t.kinds().isEmpty()) throw new ConfigException(key + ".kinds': empty; leave it out for every kind");
+      }
+    }
+    Kd k = kdOr();
+    if (k.alpha() != null && !(k.alpha() >= 0 && k.alpha() <= 1)) {
+      throw new ConfigException(src + ": key 'kd.alpha': must lie in [0, 1] (total = (1 − α)·task + α·KD), got " + k.alpha());
+    }
+    if (!(k.logits().temperature() > 0)) {
+      throw new ConfigException(src + ": key 'kd.logits.temperature': must be > 0, got " + k.logits().temperature());
+    }
+    checkStackWeights(src, "kd.attention.weights", k.attention().weights());
+    checkStackWeights(src, "kd.hidden.weights", k.hidden().weights());
+    for (LossTerm t : List.of(LossTerm.MLM_KD, LossTerm.ITM_KD)) {
+      if (weight(t) != 0 && teacher == null) {
+        throw new ConfigException(src + ": key 'objectives." + t.key() + "': logit KD needs a teacher");
       }
     }
     for (LossTerm t : LossTerm.values()) {

@@ -54,6 +54,28 @@ class PlannedTrainingTest {
     }
   }
 
+  /**
+   * The same with EfficientVLM's KD form (scores, ×L_k, stream weights, α = 0.4) and the MLM and ITM logit KD terms,
+   * whose teacher logits come from the teacher's extra MLM and ITM passes: the new ops are planned, not left to the
+   * session, and equal it bit for bit.
+   */
+  @Test
+  void efficientVlmFormThroughPlansEqualsTheSession() throws Exception {
+    Run session = train(Executor.SESSION, 1, DistillGradientCheckTest.LOGIT_WEIGHTS, DistillGradientCheckTest.efficientVlm());
+    Run plan = train(Executor.PLAN, 1, DistillGradientCheckTest.LOGIT_WEIGHTS, DistillGradientCheckTest.efficientVlm());
+    assertTrue(plan.report.contains("plans built") && !plan.report.contains("session"), plan.report);
+    for (int s = 0; s < session.steps.size(); s++) {
+      for (String k : List.of("loss_mlm", "loss_mlm_kd", "loss_mim", "loss_itm", "loss_hid", "loss_attn", "loss_itm_kd", "grad_norm")) {
+        double want = session.steps.get(s).values().get(k);
+        assertTrue(want > 0, k + " is a real term at step " + s);
+        assertEquals(want, plan.steps.get(s).values().get(k), 0.0, k + " at step " + s);
+      }
+    }
+    for (var e : session.weights.entrySet()) {
+      assertTrue(e.getValue().sub(plan.weights.get(e.getKey())).amaxNumber().doubleValue() == 0.0, e.getKey());
+    }
+  }
+
   /** The teacher's forward (a plan per batch shape) equals SameDiff's output exactly, on batches of two sizes. */
   @Test
   void teacherForwardThroughPlansEqualsTheSession() throws Exception {
@@ -76,11 +98,17 @@ class PlannedTrainingTest {
   private record Run(List<StepMetrics> steps, Map<String, INDArray> weights, String report) {}
 
   private static Run train(Executor executor, int accumulate) throws Exception {
+    return train(executor, accumulate, Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0, "hid", 1.0, "attn", 1.0), KdSpec.LITERAL);
+  }
+
+  private static Run train(Executor executor, int accumulate, Map<String, Double> weights, KdSpec kd) throws Exception {
     ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
     ModelConfig studentCfg = ModelConfigLoader.parse(PretrainGraphSplitTest.STUDENT.getBytes(), "micro-student");
-    PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
-        Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0, "hid", 1.0, "attn", 1.0), true);
-    Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
+    PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()), weights, true,
+        true, org.nd4j.linalg.api.buffer.DataType.FLOAT, null, kd);
+    var tg = M3aeModel.build(teacherCfg, BuildOptions.defaults());
+    for (var p : g.teacherPasses()) tg.addPass(p);
+    Teacher teacher = Teacher.of(tg);
     DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, true);
     List<Batch> batches = new ArrayList<>();
     for (int i = 0; i < 3 * accumulate; i++) batches.add(SyntheticBatch.first(studentCfg.vision().imageSize(), 20 + i));

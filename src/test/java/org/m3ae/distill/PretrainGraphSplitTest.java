@@ -85,6 +85,24 @@ class PretrainGraphSplitTest {
     assertTrue(e.getMessage().contains("every objective weight is 0"), e.getMessage());
   }
 
+  /**
+   * EfficientVLM's form with MLM and ITM logit KD and α = 0.4 through the per-pass graphs: the MLM KD term reads the
+   * teacher's logits at the selected positions there, the full [B, Lt, V] in the joint graph.
+   */
+  @Test
+  void efficientVlmFormWithLogitKdSplitsLikeTheJointObjective() throws Exception {
+    ModelConfig teacherCfg = DistillGradientCheckTest.TEACHER, studentCfg = DistillGradientCheckTest.STUDENT;
+    PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
+        DistillGradientCheckTest.LOGIT_WEIGHTS, true, true, org.nd4j.linalg.api.buffer.DataType.FLOAT, null,
+        DistillGradientCheckTest.efficientVlm());
+    DistillTask task = new DistillTask(g, DistillGradientCheckTest.teacher(g), DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10,
+        5, true);
+    assertEquals(3, task.gradientGraphs().size());
+    for (GradientGraph p : task.gradientGraphs()) Trainer.buildGradientFunction(p.sd());
+    Trainer.buildGradientFunction(g.sd());
+    assertSame(g, task.feed(SyntheticBatch.first(studentCfg.vision().imageSize(), 11), 0, 0));
+  }
+
   static void assertSame(PretrainGraph g, Map<String, INDArray> feed) {
     OutAndGrad joint = g.sd().calculateGradientsAndOutputs(GradientGraph.placeholdersOf(g.sd(), feed), g.lossVariables(),
         g.trainable());
