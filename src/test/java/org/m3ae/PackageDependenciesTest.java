@@ -26,9 +26,9 @@ import org.m3ae.model.ModelConfig;
  */
 class PackageDependenciesTest {
   /** Rank of each top-level package under {@code org.m3ae}: a package may import only packages of a lower rank. */
-  static final Map<String, Integer> RANK = Map.of(
-      "model", 0, "weights", 1, "masking", 2, "data", 3, "train", 4, "distill", 5, "tasks", 5, "ablate", 6, "bench", 6, "ui", 7,
-      "cli", 8);
+  static final Map<String, Integer> RANK = Map.ofEntries(Map.entry("model", 0), Map.entry("weights", 1),
+      Map.entry("masking", 2), Map.entry("data", 3), Map.entry("train", 4), Map.entry("distill", 5), Map.entry("tasks", 5),
+      Map.entry("ablate", 6), Map.entry("bench", 6), Map.entry("ui", 7), Map.entry("cli", 8));
 
   @Test
   void importsPointFromLaterStagesToEarlierOnesWithoutCycles() throws Exception {

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.tasks.HeldOutEval;
 import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.train.RunConfig;
 import picocli.CommandLine.Command;
@@ -34,6 +35,10 @@ public final class EvaluateItmCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the swapped images (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--mlm", description = "Also score the MLM head on the split's captions, masked with the run's rule "
+      + "from the seed (loss in nats and top-1 accuracy over the masked tokens).")
+  boolean mlm;
+
   @Override
   public Integer call() {
     RunConfig rc = RunConfig.load(config);
@@ -41,6 +46,15 @@ public final class EvaluateItmCommand implements Callable<Integer> {
     if (Files.isDirectory(weights)) weights = weights.resolve("model.safetensors");
     if (!Files.isRegularFile(weights)) {
       throw new IllegalArgumentException(weights + ": no such weights file (pass --checkpoint)");
+    }
+    if (mlm) {
+      HeldOutEval.Result r = HeldOutEval.evaluate(rc, weights, split, batch, seed);
+      spec.commandLine().getOut().printf(java.util.Locale.ROOT,
+          "%s on %s/%s: ITM accuracy %.1f %% over %d pairs, loss %.4f (chance 50 %%, ln 2 = 0.6931); MLM loss %.4f, "
+              + "accuracy %.1f %% over %d masked tokens%n",
+          weights, rc.data().pipeline(), split, 100 * r.itmAccuracy(), r.itmPairs(), r.itmLoss(), r.mlmLoss(),
+          100 * r.mlmAccuracy(), r.mlmTokens());
+      return 0;
     }
     ModelConfig m = ModelConfig.load(Path.of(rc.model()));
     ItmAccuracy.Result r = ItmAccuracy.evaluate(m, weights, Path.of(rc.data().pipeline()), rc.data().root(), split, batch, seed);

@@ -1,4 +1,4 @@
-package org.m3ae.distill;
+package org.m3ae.tasks;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -16,7 +16,6 @@ import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
 import org.m3ae.model.PassSpec;
-import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.train.RunConfig;
 import org.m3ae.weights.LoadReport;
 import org.m3ae.weights.TensorSource;
@@ -30,7 +29,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the masked tokens of the split's captions, masked with the run config's rule from a fixed seed so that every model
  * sees the same masks. Chooses nothing itself; run it on {@code val}, never to pick on {@code test}.
  *
- * <p>{@code java -cp target/m3ae-distill.jar org.m3ae.distill.HeldOutEval <run config> <weights> [split] [seed]}
+ * <p>{@code java -jar target/m3ae-distill.jar evaluate-itm --config <run config> --checkpoint <weights> --mlm [--split val] [--seed N]}
  */
 public final class HeldOutEval {
   /** ITM pairs, accuracy, loss; MLM masked tokens, loss (nats), top-1 accuracy. */
@@ -78,18 +77,5 @@ public final class HeldOutEval {
       }
     }
     return new Result(itm.pairs(), itm.accuracy(), itm.loss(), n, n == 0 ? Double.NaN : loss / n, n == 0 ? Double.NaN : (double) right / n);
-  }
-
-  public static void main(String[] args) {
-    if (args.length < 2) {
-      System.err.println("usage: HeldOutEval <run config> <weights> [split (val)] [seed (0)]");
-      System.exit(2);
-    }
-    String split = args.length > 2 ? args[2] : "val";
-    if (split.equals("test")) throw new IllegalArgumentException("HeldOutEval compares KD forms: score them on val, not test");
-    long seed = args.length > 3 ? Long.parseLong(args[3]) : 0;
-    Result r = evaluate(RunConfig.load(Path.of(args[0])), Path.of(args[1]), split, 32, seed);
-    System.out.printf(java.util.Locale.ROOT, "%s %s: itm_acc %.4f over %d pairs, itm_loss %.4f, mlm_loss %.4f, mlm_acc %.4f over %d tokens%n",
-        args[1], split, r.itmAccuracy(), r.itmPairs(), r.itmLoss(), r.mlmLoss(), r.mlmAccuracy(), r.mlmTokens());
   }
 }
