@@ -97,7 +97,8 @@ class KdLossesTest {
     assertEquals(5.0, mse * 3, 1e-14, "EfficientVLM's ×L_k: Σ over the keys of the one query");
   }
 
-  private static double[] softmax(double[] x, double temp) {
+  /** Softmax of x/T in double precision, the hand reference of the KD tests. */
+  static double[] softmax(double[] x, double temp) {
     double max = Double.NEGATIVE_INFINITY, z = 0;
     for (double v : x) max = Math.max(max, v / temp);
     double[] p = new double[x.length];

@@ -147,11 +147,6 @@ class KdTermsValueTest {
   }
 
   private static double[] softmax(double[] x, double temp) {
-    double max = Double.NEGATIVE_INFINITY, z = 0;
-    for (double v : x) max = Math.max(max, v / temp);
-    double[] p = new double[x.length];
-    for (int i = 0; i < x.length; i++) z += p[i] = Math.exp(x[i] / temp - max);
-    for (int i = 0; i < x.length; i++) p[i] /= z;
-    return p;
+    return KdLossesTest.softmax(x, temp);
   }
 }
