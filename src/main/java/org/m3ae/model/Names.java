@@ -34,11 +34,12 @@ public final class Names {
   /**
    * [B, h, Lq, Lk]: the pre-softmax scores Q·Kᵀ/√d_h of the attention named {@code attnName} (any of the attention
    * names above), before the additive key mask: {@code vision.attn.3} → {@code vision.attn_scores.3}. EfficientVLM
-   * distils these rather than the probabilities (issue 18 §2, docs/training.md "Distillation terms").
+   * distils these rather than the probabilities (issue 18 §2, docs/training.md "Distillation terms"). A name without
+   * a layer index (a block built on its own, as the block tests do) gets the suffix: {@code attn} → {@code attn_scores}.
    */
   public static String scores(String attnName) {
     int dot = attnName.lastIndexOf('.');
-    if (dot < 0) throw new IllegalArgumentException("not an indexed attention name: " + attnName);
+    if (dot < 0) return attnName + "_scores";
     return attnName.substring(0, dot) + "_scores" + attnName.substring(dot);
   }
 
