@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Instrument for the demo's synthetic VQA (docs/training.md, "VQA on the synthetic set"); not part of the product.
 
-  attributes  Can a pre-trained model read each caption attribute from the image? Masks one word of each val/test
+  attributes  Can a pre-trained model read each caption attribute from the image? Masks one word of each val
               caption (kind, side, size, intensity, modality, region) and asks the MLM head to restore it among that
               attribute's values, with the scan and with a blank image (what the caption's other words give).
   finetune    Fine-tunes the peer on the set's VQA as DemoFinetune does (VQA MLP head on the joint feature, BCE with
@@ -62,7 +62,7 @@ def attributes(a):
     size = model.c.vision.image_size
     tok = Tokenizer(os.path.join(a.data, 'tokenizer.json'))
     inv = {v: k for k, v in tok.vocab.items()}
-    rows = [json.loads(l) for s in ('val', 'test') for l in open(os.path.join(a.data, 'captions_%s.jsonl' % s))]
+    rows = [json.loads(l) for s in ('val',) for l in open(os.path.join(a.data, 'captions_%s.jsonl' % s))]
     hit, blank, n = collections.Counter(), collections.Counter(), collections.Counter()
     with torch.no_grad():
         for r in rows:

@@ -197,7 +197,7 @@ class PipelineTest {
     Path root = dir.resolve("syn");
     SyntheticGenerator.generate(root, 10, 5);
     Path f = dir.resolve("v.yaml");
-    Files.writeString(f, Edits.replaceOnce(Files.readString(Path.of("data-pipelines/synthetic-vqa.yaml")), "embedded:synthetic\ngenerator: {n: 400, seed: 1234}", root.toString()));
+    Files.writeString(f, Edits.replaceOnce(Files.readString(Path.of("data-pipelines/synthetic-vqa.yaml")), "embedded:synthetic\ngenerator: {n: 2000, seed: 1234}", root.toString()));
     try (DataPipeline p = DataPipeline.open(PipelineLoader.load(f), BadRecordPolicy.SKIP)) {
       List<Batch> bs = epoch(p, BatchOptions.plain(), 8, 1, 1);
       Batch b = bs.get(0);

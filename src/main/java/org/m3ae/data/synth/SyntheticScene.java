@@ -33,8 +33,15 @@ public record SyntheticScene(int width, int height, String modality, String regi
 
   public record Question(String question, String answer, boolean closed) {}
 
+  /**
+   * Geometry is in fractions of the scan's side so that it survives the models' downscaling: the demo's models see the
+   * scan at 32 px (8 px patches), where a small finding is ~5 px and a large one ~10 px across, and the kinds differ in
+   * shape at that scale (filled disk, hollow ring, flat oval). In generator v2 a small finding was ~1 px at 32 px and the
+   * pre-trained backbone learnt nothing about kind or size (docs/training.md, "VQA on the synthetic set").
+   */
   static SyntheticScene random(SplittableRandom rng) {
-    int w = 176 + rng.nextInt(49), h = 176 + rng.nextInt(49);
+    // Square scans: the models' centre crop then keeps the whole width, so no finding is cut off.
+    int w = 192 + rng.nextInt(17), h = w;
     String modality = MODALITIES.get(rng.nextInt(2)), region = REGIONS.get(rng.nextInt(3));
     int nf = 1 + rng.nextInt(2);
     List<Finding> fs = new ArrayList<>();
@@ -43,9 +50,9 @@ public record SyntheticScene(int width, int height, String modality, String regi
       String side = SIDES.get((firstSide + i) % 2);
       String kind = KINDS.get((firstKind + i * (1 + rng.nextInt(2))) % 3);
       String size = SIZES.get(rng.nextInt(2));
-      int r = size.equals("small") ? 5 + rng.nextInt(3) : 12 + rng.nextInt(5);
-      double fx = side.equals("left") ? 0.26 + 0.12 * rng.nextDouble() : 0.62 + 0.12 * rng.nextDouble();
-      int cy = (int) (h * (0.36 + 0.28 * rng.nextDouble()));
+      int r = (int) Math.round(w * (size.equals("small") ? 0.07 + 0.01 * rng.nextDouble() : 0.15 + 0.01 * rng.nextDouble()));
+      double fx = side.equals("left") ? 0.26 + 0.04 * rng.nextDouble() : 0.70 + 0.04 * rng.nextDouble();
+      int cy = (int) (h * (0.42 + 0.16 * rng.nextDouble()));
       fs.add(new Finding(kind, side, size, INTENSITIES.get(rng.nextInt(2)), (int) (w * fx), cy, r));
     }
     return new SyntheticScene(w, h, modality, region, List.copyOf(fs));
@@ -89,6 +96,8 @@ public record SyntheticScene(int width, int height, String modality, String regi
     return findings.stream().anyMatch(x -> x.kind().equals(kind) && x.side().equals(side));
   }
 
+  static final double MASS_WIDTH = 1.35, MASS_HEIGHT = 0.6;
+
   /** 8-bit grayscale pixels, row-major. */
   byte[] render(SplittableRandom rng) {
     int[] px = new int[width * height];
@@ -112,14 +121,17 @@ public record SyntheticScene(int width, int height, String modality, String regi
     }
     for (Finding f : findings) {
       int val = f.intensity().equals("bright") ? 240 : 20;
+      int reach = (int) Math.ceil(f.r() * MASS_WIDTH) + 1;
       for (int y = Math.max(0, f.cy() - f.r() - 1); y <= Math.min(height - 1, f.cy() + f.r() + 1); y++) {
-        for (int x = Math.max(0, f.cx() - f.r() - 1); x <= Math.min(width - 1, f.cx() + f.r() + 1); x++) {
+        for (int x = Math.max(0, f.cx() - reach); x <= Math.min(width - 1, f.cx() + reach); x++) {
           double d = Math.hypot(x - f.cx(), y - f.cy());
           boolean on =
               switch (f.kind()) {
                 case "nodule" -> d <= f.r();
-                case "cyst" -> d <= f.r() && d >= f.r() - Math.max(2, f.r() / 4.0);
-                case "mass" -> Math.abs(x - f.cx()) <= f.r() * 0.85 && Math.abs(y - f.cy()) <= f.r() * 0.85;
+                // A thick wall around a hollow of tissue: the hollow stays visible at the models' 32 px.
+                case "cyst" -> d <= f.r() && d >= 0.55 * f.r();
+                // A flat oval: wider and lower than a nodule of the same size, so the kinds differ in outline too.
+                case "mass" -> Math.hypot((x - f.cx()) / (MASS_WIDTH * f.r()), (y - f.cy()) / (MASS_HEIGHT * f.r())) <= 1.0;
                 default -> throw new IllegalStateException(f.kind());
               };
           if (on) px[y * width + x] = val;
