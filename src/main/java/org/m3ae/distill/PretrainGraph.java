@@ -487,34 +487,23 @@ public final class PretrainGraph {
           boolean imageKeys = pair[0].startsWith("vision") || pair[0].equals(Names.fusionSelfAttn(Names.IMAGE_STREAM, j))
               || pair[0].equals(Names.fusionCrossAttn(Names.TEXT, j));
           int lk = imageKeys ? li : lt;
-          SDVariable term = switch (kd.attention()) {
-            case PROBS, KL -> {
-              SDVariable a = sd.getVariable(s.name(pair[0])); //                      [B, hs, Lq, Lk]
-              SDVariable target = kdPlaceholder(sd, pair[1], ht, lq, lk); //          [B, ht, Lq, Lk]
-              if (hs != ht) {
-                // Different head counts: compare head-averaged maps (SPEC §6.1 proposal).
-                a = a.mean(true, 1);
-                target = target.mean(true, 1);
-              }
-              yield kd.attention() == RunConfig.AttentionForm.PROBS ? Losses.rowWeightedMse(sd, a, target, rows, 4)
-                  : Losses.weightedMean(sd, KdLosses.attentionKl(sd, a, target), rows);
-            }
-            case SCORES -> {
-              SDVariable a = sd.getVariable(s.name(Names.scores(pair[0]))); //        [B, hs, Lq, Lk]
-              SDVariable target = kdPlaceholder(sd, Names.scores(pair[1]), ht, lq, lk); // [B, ht, Lq, Lk]
-              if (!imageKeys) {
-                // padded text keys: their scores are arbitrary (the additive mask hides them), so 0 in both
-                SDVariable keyMask = sd.getVariable(s.name(Names.TEXT_MASK)); //     [B, Lt]
-                a = KdLosses.maskedScores(sd, a, keyMask, lk);
-                target = KdLosses.maskedScores(sd, target, keyMask, lk);
-              }
-              if (hs != ht) {
-                a = a.mean(true, 1);
-                target = target.mean(true, 1);
-              }
-              yield Losses.rowWeightedMse(sd, a, target, rows, 4);
-            }
-          };
+          boolean scores = kd.attention() == RunConfig.AttentionForm.SCORES;
+          SDVariable a = sd.getVariable(s.name(scores ? Names.scores(pair[0]) : pair[0])); //          [B, hs, Lq, Lk]
+          SDVariable target = kdPlaceholder(sd, scores ? Names.scores(pair[1]) : pair[1], ht, lq, lk); // [B, ht, Lq, Lk]
+          if (scores && !imageKeys) {
+            // padded text keys: their scores are arbitrary (the additive mask hides them), so 0 in both
+            SDVariable keyMask = sd.getVariable(s.name(Names.TEXT_MASK)); // [B, Lt]
+            a = KdLosses.maskedScores(sd, a, keyMask, lk);
+            target = KdLosses.maskedScores(sd, target, keyMask, lk);
+          }
+          if (hs != ht) {
+            // Different head counts: compare head-averaged maps (SPEC §6.1 proposal).
+            a = a.mean(true, 1);
+            target = target.mean(true, 1);
+          }
+          SDVariable term = kd.attention() == RunConfig.AttentionForm.KL
+              ? Losses.weightedMean(sd, KdLosses.attentionKl(sd, a, target), rows)
+              : Losses.rowWeightedMse(sd, a, target, rows, 4); // probs (the paper) and scores: MSE
           if (kd.scale() == RunConfig.AttentionScale.KEYS) term = term.mul((double) lk);
           double ws = kd.attentionWeights().get(st);
           if (ws != 1) term = term.mul(ws);
