@@ -16,8 +16,9 @@ public final class SyntheticDataset {
   public static final String EMBEDDED_ROOT = "embedded:synthetic";
   public static final int DEFAULT_N = 400;
   public static final long DEFAULT_SEED = 1234L;
-  // 2: a validation split; 3: findings drawn large and distinct at the models' 32 px (docs/training.md)
-  private static final int FORMAT_VERSION = 3;
+  // 2: a validation split; 3: findings drawn large and distinct at the models' 32 px; 4: one finding per scan
+  // (docs/training.md)
+  private static final int FORMAT_VERSION = 4;
 
   private SyntheticDataset() {}
 
