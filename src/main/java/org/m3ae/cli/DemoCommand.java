@@ -1,11 +1,19 @@
 package org.m3ae.cli;
 
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.m3ae.distill.PretrainRun;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeGraph;
@@ -19,7 +27,9 @@ import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.train.RunConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code demo}: the embedded default a fresh clone runs. On the synthetic set (no files outside the repository) it
@@ -36,6 +46,8 @@ public final class DemoCommand implements Callable<Integer> {
   static final Path TEACHER_RUN = Path.of("configs/runs/teacher-synth.yaml");
   static final Path DISTILL_RUN = Path.of("configs/runs/distill-synth.yaml");
   static final Path NO_KD_RUN = Path.of("configs/runs/student-synth-nokd.yaml");
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--out", defaultValue = "runs/demo", description = "Directory for the runs (default ${DEFAULT-VALUE}).")
   Path out;
@@ -55,26 +67,63 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue each run from its last complete checkpoint in --out.")
   boolean resume;
 
+  @Option(names = "--parallel", defaultValue = "2",
+      description = "Runs at once, 1 or 2 (default ${DEFAULT-VALUE}). Each run is single-threaded (one thread is the "
+          + "fastest setting for these models, docs/performance.md), so two independent runs use both cores of a "
+          + "2-core machine.")
+  int parallel;
+
   @Override
   public Integer call() {
+    if (parallel < 1 || parallel > 2) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--parallel must be 1 or 2, got " + parallel);
     PrintStream o = System.out;
     long t0 = System.nanoTime();
     RunConfig tc = RunConfig.load(TEACHER_RUN);
-    PretrainRun.Result teacher = PretrainRun.run(tc, TEACHER_RUN, out.resolve("teacher"), teacherSteps, resume, List.of(), o);
-
-    RunConfig sc = RunConfig.load(DISTILL_RUN);
-    sc = new RunConfig(sc.name(), sc.model(), new RunConfig.Teacher(sc.teacher().model(), teacher.weights().toString()),
-        sc.studentInit(), sc.data(), sc.train(), sc.objectives(), sc.kd(), sc.mask());
-    PretrainRun.Result student = PretrainRun.run(sc, DISTILL_RUN, out.resolve("student-kd"), studentSteps, resume, List.of(), o);
     RunConfig nc = RunConfig.load(NO_KD_RUN);
-    PretrainRun.Result plain = PretrainRun.run(nc, NO_KD_RUN, out.resolve("student-nokd"), studentSteps, resume, List.of(), o);
+    RunConfig loaded = RunConfig.load(DISTILL_RUN);
+    Map<String, Map<String, Double>> vqa = new ConcurrentHashMap<>();
+    CompletableFuture<PretrainRun.Result> teacher = new CompletableFuture<>();
 
-    List<Row> rows = List.of(
-        new Row("teacher", tc, teacher),
-        new Row("student, distilled", sc, student),
-        new Row("student, no KD", nc, plain));
-    Map<String, Map<String, Double>> vqa = noFinetune ? Map.of() : DemoFinetune.run(
-        rows.stream().map(r -> new DemoFinetune.Model(r.label, r.cfg.model(), r.run.weights())).toList(), finetuneSteps, o);
+    // Two lanes of dependent runs. The distilled student needs the teacher; the undistilled student needs nothing, so
+    // its lane starts at once and fine-tunes the teacher when that lane gets there. With --parallel 1 lane B queues
+    // behind lane A and the runs happen one after another.
+    ExecutorService pool = Executors.newFixedThreadPool(parallel);
+    CompletableFuture<Lane> laneA = CompletableFuture.supplyAsync(() -> {
+      PretrainRun.Result t;
+      try {
+        t = PretrainRun.run(tc, TEACHER_RUN, out.resolve("teacher"), teacherSteps, resume, List.of(), prefixed(o, "teacher"));
+        teacher.complete(t);
+      } catch (RuntimeException | Error e) {
+        teacher.completeExceptionally(e);
+        throw e;
+      }
+      RunConfig sc = new RunConfig(loaded.name(), loaded.model(), new RunConfig.Teacher(loaded.teacher().model(), t.weights().toString()),
+          loaded.studentInit(), loaded.data(), loaded.train(), loaded.objectives(), loaded.kd(), loaded.mask());
+      PretrainRun.Result s = PretrainRun.run(sc, DISTILL_RUN, out.resolve("student-kd"), studentSteps, resume, List.of(), prefixed(o, "student-kd"));
+      if (!noFinetune) vqa.put(KD, finetune(KD, sc, s, o));
+      return new Lane(sc, s);
+    }, pool);
+    CompletableFuture<Lane> laneB = CompletableFuture.supplyAsync(() -> {
+      PretrainRun.Result p = PretrainRun.run(nc, NO_KD_RUN, out.resolve("student-nokd"), studentSteps, resume, List.of(), prefixed(o, "student-nokd"));
+      if (!noFinetune) {
+        vqa.put(NO_KD, finetune(NO_KD, nc, p, o));
+        vqa.put(TEACHER, finetune(TEACHER, tc, teacher.join(), o));
+        vqa.put("majority", DemoFinetune.majority(out.resolve("vqa-majority")));
+      }
+      return new Lane(nc, p);
+    }, pool);
+    Lane a, b;
+    try {
+      a = laneA.join();
+      b = laneB.join();
+    } catch (CompletionException e) {
+      // the run's own error (a bad config names its file and key), not the executor's wrapper
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      throw e;
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Row> rows = List.of(new Row(TEACHER, tc, teacher.join()), new Row(KD, a.cfg(), a.run()), new Row(NO_KD, b.cfg(), b.run()));
 
     o.println();
     o.println("| synthetic test split | VQA open | VQA closed | VQA overall | share of teacher | ITM acc | parameters | ms/pair |");
@@ -101,6 +150,36 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private record Row(String label, RunConfig cfg, PretrainRun.Result run) {}
+
+  private record Lane(RunConfig cfg, PretrainRun.Result run) {}
+
+  static final String TEACHER = "teacher", KD = "student, distilled", NO_KD = "student, no KD";
+
+  private Map<String, Double> finetune(String label, RunConfig rc, PretrainRun.Result r, PrintStream o) {
+    String dir = "vqa-" + label.toLowerCase(Locale.ROOT).replaceAll("[^a-z]+", "-");
+    return DemoFinetune.finetuneAndScore(new DemoFinetune.Model(label, rc.model(), r.weights()), finetuneSteps, out.resolve(dir),
+        prefixed(o, dir));
+  }
+
+  /** A stream that writes whole lines to {@code target}, each prefixed with the run's name, so two runs' logs interleave by line. */
+  static PrintStream prefixed(PrintStream target, String name) {
+    return new PrintStream(new OutputStream() {
+      private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+      @Override
+      public void write(int c) {
+        if (c != '\n') {
+          line.write(c);
+          return;
+        }
+        String text = line.toString(StandardCharsets.UTF_8);
+        line.reset();
+        synchronized (target) {
+          target.println("[" + name + "] " + text);
+        }
+      }
+    }, true, StandardCharsets.UTF_8);
+  }
 
   private static String pct(Map<String, Double> m, String key) {
     return m.containsKey(key) ? String.format(Locale.ROOT, "%.1f", 100 * m.get(key)) : "–";
