@@ -32,6 +32,7 @@ import org.m3ae.train.Checkpoints;
 import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.train.FeatureKind;
 import org.m3ae.train.LossTerm;
+import org.m3ae.train.LrGroup;
 import org.m3ae.train.LrSchedule;
 import org.m3ae.train.MetricsJsonl;
 import org.m3ae.train.ProgressListener;
@@ -128,8 +129,8 @@ public final class PretrainRun {
         DistillTask task = new DistillTask(graph, teacher, source, rc.maskRatio(), rc.rStart(), rc.rEnd(), steps, seed,
             rc.train().perPassBackward());
         if (features != null) task.withOfflineFeatures(offline);
-        Map<String, Double> mult = new LinkedHashMap<>();
-        for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, rc.train().multiplier(g));
+        Map<LrGroup, Double> mult = new java.util.EnumMap<>(LrGroup.class);
+        for (LrGroup g : LrGroup.values()) mult.put(g, rc.train().multiplier(g.key()));
         Trainer.Settings ts = new Trainer.Settings(steps, rc.train().accumulateOr(),
             LrSchedule.of(rc.train().lr(), rc.train().warmupOr(), steps), mult, rc.train().clipNormOr(), rc.train().gcEveryOr(),
             rc.train().executorOr());

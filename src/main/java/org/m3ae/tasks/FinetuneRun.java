@@ -17,6 +17,7 @@ import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
+import org.m3ae.train.LrGroup;
 import org.m3ae.train.LrSchedule;
 import org.m3ae.train.MetricsJsonl;
 import org.m3ae.train.ProgressListener;
@@ -98,8 +99,8 @@ public final class FinetuneRun {
 
       AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr(),
           tc.train().noDecayOr()));
-      Map<String, Double> mult = new LinkedHashMap<>();
-      for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, tc.train().multiplier(g));
+      Map<LrGroup, Double> mult = new java.util.EnumMap<>(LrGroup.class);
+      for (LrGroup g : LrGroup.values()) mult.put(g, tc.train().multiplier(g.key()));
       Trainer.Settings ts = new Trainer.Settings(steps, tc.train().accumulateOr(), LrSchedule.of(tc.train().lr(), tc.train().warmupOr(), steps),
           mult, tc.train().clipNormOr(), 1, tc.train().executorOr());
       List<TrainingListener> listeners = new ArrayList<>();
