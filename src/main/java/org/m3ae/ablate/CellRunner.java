@@ -65,7 +65,7 @@ final class CellRunner {
     seconds.put("finetune", ftInfo.path("seconds").asDouble());
 
     long t0 = System.nanoTime();
-    String split = c.finetune().data().testSplitOr();
+    String split = c.finetune().data().testSplit();
     Evaluation.Report vqa = Evaluation.run(c.finetune(), ft, split, c.testDir(), null, 0, true, out);
     Map<String, Double> majority = vqa.others().getOrDefault("majority answer (train)", Map.of());
     ModelConfig model = ModelConfig.load(Path.of(c.run().model()));

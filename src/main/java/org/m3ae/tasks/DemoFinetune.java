@@ -69,7 +69,7 @@ public final class DemoFinetune {
   static TaskConfig config(String name, String model, int steps) {
     return new TaskConfig(name, "vqa", model, null,
         new TaskConfig.Data(PIPELINE, null, 2, "skip", "train", "val", null, null, "test", null, null),
-        new TaskConfig.Train(1000, 32, 1, 1e-3, Map.of("backbone", 1.0, "fusion", 1.0, "heads", 5.0), 0.01, null, 0.1, 1.0,
+        new TaskConfig.Train(1000, 32, 1, 1e-3, Map.of(org.m3ae.train.LrGroup.BACKBONE, 1.0, org.m3ae.train.LrGroup.FUSION, 1.0, org.m3ae.train.LrGroup.HEADS, 5.0), 0.01, null, 0.1, 1.0,
             org.m3ae.train.NoDecay.NORMS_AND_GAINS, 0L,
             true, steps, null, 40, false, null),
         new TaskConfig.Eval(64, null, null));

@@ -28,6 +28,11 @@ public final class Trainer {
         int gcEvery) {
       this(steps, accumulate, schedule, multipliers, clipNorm, gcEvery, Executor.PLAN);
     }
+
+    /** A run's settings: {@code steps} under a config's optimisation keys, collecting every {@code gcEvery} steps. */
+    public static Settings of(Optimization o, int steps, int gcEvery) {
+      return new Settings(steps, o.accumulate(), o.schedule(steps), o.lrMultipliers(), o.clipNorm(), gcEvery, o.executor());
+    }
   }
 
   private final TrainTask task;
