@@ -72,7 +72,7 @@ public final class AblateRun {
       long c0 = System.nanoTime();
       CellResult r;
       try (PrintStream tee = tee(o, c.dir().resolve("log.txt"))) {
-        r = CellRunner.run(c, g.itmOr(), tee);
+        r = CellRunner.run(c, g.itm(), tee);
       }
       double sec = (System.nanoTime() - c0) / 1e9;
       ran++;

@@ -65,12 +65,12 @@ final class CellRunner {
     seconds.put("finetune", ftInfo.path("seconds").asDouble());
 
     long t0 = System.nanoTime();
-    String split = c.finetune().data().testSplitOr();
+    String split = c.finetune().data().testSplit();
     Evaluation.Report vqa = Evaluation.run(c.finetune(), ft, split, c.testDir(), null, 0, true, out);
     Map<String, Double> majority = vqa.others().getOrDefault("majority answer (train)", Map.of());
     ModelConfig model = ModelConfig.load(Path.of(c.run().model()));
     ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.pretrainDir().resolve("model.safetensors"),
-        Path.of(c.run().data().pipeline()), c.run().data().root(), itm.splitOr(), itm.batchOr(), itm.seedOr());
+        Path.of(c.run().data().pipeline()), c.run().data().root(), itm.split(), itm.batchSize(), itm.seed());
     seconds.put("evaluate", (System.nanoTime() - t0) / 1e9);
     seconds.put("total", seconds.values().stream().mapToDouble(Double::doubleValue).sum());
 

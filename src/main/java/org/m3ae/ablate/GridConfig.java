@@ -48,6 +48,7 @@ public record GridConfig(
     shared = shared == null ? Map.of() : new LinkedHashMap<>(shared);
     seeds = seeds == null ? List.of() : List.copyOf(seeds);
     variants = variants == null ? List.of() : List.copyOf(variants);
+    itm = itm == null ? new Itm(null, null, null) : itm;
   }
 
   /** A prerequisite run made once (seed as its config says) and reused: its run config and overrides. */
@@ -59,8 +60,8 @@ public record GridConfig(
    * {@code overrides} are merged into it. The model and init are the cell's, the seed the cell's.
    */
   public record Finetune(String config, String pipeline, Integer steps, ObjectNode overrides) {
-    public String configOr() {
-      return config == null ? DEMO : config;
+    public Finetune {
+      config = config == null ? DEMO : config;
     }
   }
 
@@ -69,23 +70,11 @@ public record GridConfig(
 
   /** Image–text matching on held-out pairs of the pre-training pipeline (DemoCommand's: split test, batch 32, seed 0). */
   public record Itm(String split, @JsonProperty("batch_size") Integer batchSize, Long seed) {
-    public static final Itm DEFAULT = new Itm("test", 32, 0L);
-
-    String splitOr() {
-      return split == null ? "test" : split;
+    public Itm {
+      split = split == null ? "test" : split;
+      batchSize = batchSize == null ? 32 : batchSize;
+      seed = seed == null ? 0L : seed;
     }
-
-    int batchOr() {
-      return batchSize == null ? 32 : batchSize;
-    }
-
-    long seedOr() {
-      return seed == null ? 0 : seed;
-    }
-  }
-
-  public Itm itmOr() {
-    return itm == null ? Itm.DEFAULT : itm;
   }
 
   /** The variant the others are compared with: {@code compare_to}, else the first. */
@@ -125,7 +114,7 @@ public record GridConfig(
       if (e.getValue() == null || e.getValue().run() == null) throw new ConfigException(src + ": key 'shared." + s + ".run': missing");
       if (!s.matches("[A-Za-z0-9_-]+")) throw new ConfigException(src + ": key 'shared." + s + "': names use letters, digits, - and _");
     }
-    if (itmOr().batchOr() <= 0) throw new ConfigException(src + ": key 'itm.batch_size': must be > 0");
+    if (itm.batchSize() <= 0) throw new ConfigException(src + ": key 'itm.batch_size': must be > 0");
   }
 
   /** A variant's directory name: lower case, runs of anything but letters and digits as one '-'. */

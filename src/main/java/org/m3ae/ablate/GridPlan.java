@@ -145,11 +145,11 @@ public final class GridPlan {
   static ObjectNode finetuneTree(GridConfig g, Path gridFile, String name, String model, Path init, long seed) {
     GridConfig.Finetune f = g.finetune();
     ObjectNode t;
-    if (f.configOr().equals(GridConfig.DEMO)) {
+    if (f.config().equals(GridConfig.DEMO)) {
       if (f.steps() == null) throw new ConfigException(gridFile + ": key 'finetune.steps': the demo's fine-tuning needs a step count");
       t = ConfigTree.tree(DemoFinetune.settings(name, model, f.steps()));
     } else {
-      t = ConfigTree.read(Path.of(f.configOr()));
+      t = ConfigTree.read(Path.of(f.config()));
     }
     t.put("name", name + "-ft");
     t.put("model", model);

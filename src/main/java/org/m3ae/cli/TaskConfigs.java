@@ -7,11 +7,7 @@ final class TaskConfigs {
   private TaskConfigs() {}
 
   static TaskConfig withSeed(TaskConfig c, long seed) {
-    var t = c.train();
-    var nt = new TaskConfig.Train(t.epochs(), t.batchSize(), t.accumulate(), t.lr(), t.lrMultipliers(), t.weightDecay(), t.betas(),
-        t.warmup(), t.clipNorm(), t.noDecay(), seed, t.dropout(), t.maxSteps(), t.negatives(), t.validateEvery(), t.freezeEmbeddings(),
-        t.executor());
-    return new TaskConfig(c.name(), c.task(), c.model(), c.init(), c.data(), nt, c.eval());
+    return new TaskConfig(c.name(), c.task(), c.model(), c.init(), c.data(), c.train().withSeed(seed), c.eval());
   }
 
   static TaskConfig withInit(TaskConfig c, String init) {

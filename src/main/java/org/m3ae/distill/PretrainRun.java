@@ -32,8 +32,8 @@ import org.m3ae.train.Checkpoints;
 import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.train.FeatureKind;
 import org.m3ae.train.LossTerm;
-import org.m3ae.train.LrSchedule;
 import org.m3ae.train.MetricsJsonl;
+import org.m3ae.train.Optimization;
 import org.m3ae.train.ProgressListener;
 import org.m3ae.train.RunConfig;
 import org.m3ae.train.StepMetrics;
@@ -70,9 +70,10 @@ public final class PretrainRun {
       List<TrainingListener> extra, PrintStream out) {
     long t0 = System.nanoTime();
     int steps = stepsOverride != null ? stepsOverride : rc.train().steps();
+    Optimization opt = rc.train().optimization();
     ModelConfig model = ModelConfig.load(Path.of(rc.model()));
     ModelConfig teacherCfg = rc.teacher() == null ? null : ModelConfig.load(Path.of(rc.teacher().model()));
-    DistillTask.MaskSource source = DistillTask.MaskSource.parse(rc.maskSource());
+    DistillTask.MaskSource source = DistillTask.MaskSource.parse(rc.mask().source());
     boolean needTeacher = rc.kdEnabled() || source == DistillTask.MaskSource.TEACHER || source == DistillTask.MaskSource.BOTH
         || "teacher".equals(rc.studentInit());
 
@@ -90,23 +91,22 @@ public final class PretrainRun {
     for (LossTerm term : LossTerm.values()) weights.put(term.key(), rc.weight(term));
     Map<String, OfflineFeatures> offline = loadOfflineFeatures(rc, out);
     FeatureKdSpec features = offline.isEmpty() ? null : featureSpec(rc, offline);
-    KdSpec kd = KdSpec.of(rc.kdOr());
+    KdSpec kd = KdSpec.of(rc.kd());
     if (rc.kdEnabled()) out.print(kd.describe());
-    PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().dropoutOr(),
+    PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, opt.dropout(),
         true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features, kd);
 
     try (DataPipeline data = openData(rc, model)) {
       // before the (long) teacher load: its embeddings must be indexed by the data's ids
       if (needTeacher) RobertaIdsGuard.checkWeights(Path.of(rc.teacher().weights()), data.tokenizer());
-      for (var e : offline.entrySet()) checkCoverage(e.getValue(), data, rc.data().splitOr());
+      for (var e : offline.entrySet()) checkCoverage(e.getValue(), data, rc.data().split());
       Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights()), graph.teacherPasses()) : null;
-      BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.maskRatio()), true, model.vision().patchSize(),
-          rc.train().mlmMaskingOr());
-      long seed = rc.train().seedOr();
-      try (BatchStream stream = new BatchStream(data, rc.data().splitOr(), opts, rc.train().batchSize(), seed, rc.data().workersOr())) {
-        Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpointsOr());
-        AdamW adam = new AdamW(new AdamW.Settings(rc.train().beta1(), rc.train().beta2(), rc.train().epsOr(), rc.train().weightDecayOr(),
-            rc.train().noDecayOr()));
+      BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.mask().ratio()), true, model.vision().patchSize(),
+          rc.train().mlmMasking());
+      long seed = opt.seed();
+      try (BatchStream stream = new BatchStream(data, rc.data().split(), opts, rc.train().batchSize(), seed, rc.data().workers())) {
+        Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpoints());
+        AdamW adam = new AdamW(opt.adamW());
         int start = 0;
         String lastCkpt = null;
         var latest = resume ? ckpts.latest() : java.util.Optional.<Path>empty();
@@ -125,14 +125,10 @@ public final class PretrainRun {
         }
         writeRunJson(runDir, rc, configFile, model);
 
-        DistillTask task = new DistillTask(graph, teacher, source, rc.maskRatio(), rc.rStart(), rc.rEnd(), steps, seed,
-            rc.train().perPassBackward());
+        DistillTask task = new DistillTask(graph, teacher, source, rc.mask().ratio(), rc.mask().rStart(), rc.mask().rEnd(), steps, seed,
+            rc.train().backward() == RunConfig.Backward.PER_PASS);
         if (features != null) task.withOfflineFeatures(offline);
-        Map<String, Double> mult = new LinkedHashMap<>();
-        for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, rc.train().multiplier(g));
-        Trainer.Settings ts = new Trainer.Settings(steps, rc.train().accumulateOr(),
-            LrSchedule.of(rc.train().lr(), rc.train().warmupOr(), steps), mult, rc.train().clipNormOr(), rc.train().gcEveryOr(),
-            rc.train().executorOr());
+        Trainer.Settings ts = Trainer.Settings.of(opt, steps, rc.train().gcEvery());
         List<TrainingListener> listeners = new ArrayList<>();
         MetricsJsonl metrics = new MetricsJsonl(runDir);
         LastStep lastStep = new LastStep();
@@ -143,7 +139,7 @@ public final class PretrainRun {
         Trainer trainer = new Trainer(task, stream::next, ts, adam, listeners);
         trainer.setLastCheckpoint(lastCkpt);
         List<Path> configs = new ArrayList<>(List.of(configFile, Path.of(rc.model())));
-        listeners.add(2, new CheckpointListener(ckpts, rc.train().checkpointEveryOr(), steps,
+        listeners.add(2, new CheckpointListener(ckpts, rc.train().checkpointEvery(), steps,
             () -> new Checkpoints.State(lastStep.step + 1, stream.epoch(), stream.index(), seed, rc.name()),
             dir -> {
               GraphWeights.write(graph.sd(), dir.resolve(Checkpoints.MODEL), model.name());
@@ -156,7 +152,7 @@ public final class PretrainRun {
         }
         else out.printf("already at step %d of %d: nothing to run%n", start, steps);
         data.report().write(runDir);
-        if (data.report().total(rc.data().splitOr()) > 0) out.println(data.report().summary());
+        if (data.report().total(rc.data().split()) > 0) out.println(data.report().summary());
 
         Path weightsFile = runDir.resolve("model.safetensors");
         GraphWeights.write(graph.sd(), weightsFile, model.name());
@@ -303,7 +299,7 @@ public final class PretrainRun {
 
   static Map<KdMapping.Stack, int[]> overrides(RunConfig rc) {
     Map<KdMapping.Stack, int[]> o = new EnumMap<>(KdMapping.Stack.class);
-    if (rc.kd() == null || rc.kd().layers() == null) return o;
+    if (rc.kd().layers() == null) return o;
     for (var e : rc.kd().layers().entrySet()) {
       int[] v = e.getValue().stream().mapToInt(Integer::intValue).toArray();
       switch (e.getKey()) {
@@ -329,7 +325,7 @@ public final class PretrainRun {
     n.put("config", configFile.toString());
     n.put("teacher", rc.teacher() == null ? null : rc.teacher().model());
     n.put("kd", rc.kdEnabled());
-    n.put("mask", rc.maskSource());
+    n.put("mask", rc.mask().source());
     if (rc.featureKdEnabled()) {
       var arr = n.putArray("feature_kd");
       for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) arr.addObject().put("name", t.name()).put("features", t.features()).put("weight", t.weight());

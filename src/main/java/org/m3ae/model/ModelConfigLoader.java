@@ -1,5 +1,6 @@
 package org.m3ae.model;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
@@ -12,7 +13,12 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -116,24 +122,74 @@ public final class ModelConfigLoader {
   }
 
   private static void walk(JsonParser p, Class<?> type, String path, String source) throws IOException {
-    Map<String, Class<?>> fields = new TreeMap<>();
-    for (RecordComponent rc : type.getRecordComponents()) {
-      JsonProperty jp = rc.getAccessor().getAnnotation(JsonProperty.class);
-      fields.put(jp != null && !jp.value().isEmpty() ? jp.value() : rc.getName(), rc.getType());
-    }
+    Map<String, Type> fields = keys(type);
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       String key = path.isEmpty() ? name : path + "." + name;
-      Class<?> child = fields.get(name);
+      Type child = fields.get(name);
       if (child == null) {
         throw new ConfigException(source + at(p.currentLocation()) + ": unknown key '" + key + "' (known here: "
             + String.join(", ", fields.keySet()) + ")");
       }
       JsonToken t = p.nextToken();
-      if (child.isRecord() && t == JsonToken.START_OBJECT) walk(p, child, key, source);
-      else if (t == JsonToken.START_OBJECT && java.util.Map.class.isAssignableFrom(child)) p.skipChildren();
+      Class<?> raw = raw(child);
+      Class<?> enumKeys = enumKeys(child);
+      if (raw.isRecord() && t == JsonToken.START_OBJECT) walk(p, raw, key, source);
+      else if (enumKeys != null && t == JsonToken.START_OBJECT) walkEnumKeys(p, enumKeys, key, source);
       else p.skipChildren();
     }
+  }
+
+  /**
+   * The YAML keys of a record and their types: its components, or where the record is read through an explicit
+   * {@link JsonCreator} (flat keys that the record groups into sub-records), that creator's parameters.
+   */
+  private static Map<String, Type> keys(Class<?> type) {
+    Map<String, Type> fields = new TreeMap<>();
+    for (Constructor<?> c : type.getDeclaredConstructors()) {
+      if (!c.isAnnotationPresent(JsonCreator.class)) continue;
+      for (Parameter q : c.getParameters()) {
+        JsonProperty jp = q.getAnnotation(JsonProperty.class);
+        fields.put(jp != null && !jp.value().isEmpty() ? jp.value() : q.getName(), q.getParameterizedType());
+      }
+      return fields;
+    }
+    for (RecordComponent rc : type.getRecordComponents()) {
+      JsonProperty jp = rc.getAccessor().getAnnotation(JsonProperty.class);
+      fields.put(jp != null && !jp.value().isEmpty() ? jp.value() : rc.getName(), rc.getGenericType());
+    }
+    return fields;
+  }
+
+  /** A map keyed by an enum (e.g. {@code lr_multipliers}): each key must be one of the enum's YAML names. */
+  private static void walkEnumKeys(JsonParser p, Class<?> keyType, String path, String source) throws IOException {
+    Map<String, Type> names = new TreeMap<>();
+    for (Field f : keyType.getFields()) {
+      if (!f.isEnumConstant()) continue;
+      JsonProperty jp = f.getAnnotation(JsonProperty.class);
+      names.put(jp != null && !jp.value().isEmpty() ? jp.value() : f.getName(), keyType);
+    }
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      if (!names.containsKey(p.currentName())) {
+        throw new ConfigException(source + at(p.currentLocation()) + ": unknown key '" + path + "." + p.currentName()
+            + "' (known here: " + String.join(", ", names.keySet()) + ")");
+      }
+      p.nextToken();
+      p.skipChildren();
+    }
+  }
+
+  private static Class<?> raw(Type t) {
+    if (t instanceof Class<?> c) return c;
+    if (t instanceof ParameterizedType pt && pt.getRawType() instanceof Class<?> c) return c;
+    return Object.class;
+  }
+
+  /** The key type of a {@code Map<E, …>} with an enum E, else null. */
+  private static Class<?> enumKeys(Type t) {
+    if (!(t instanceof ParameterizedType pt) || !Map.class.isAssignableFrom(raw(pt))) return null;
+    Class<?> k = raw(pt.getActualTypeArguments()[0]);
+    return k.isEnum() ? k : null;
   }
 
   private static String at(JsonLocation loc) {

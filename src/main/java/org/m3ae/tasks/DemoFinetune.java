@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.train.LrGroup;
 
 /**
  * The {@code demo}'s fine-tuning: each pre-trained model of the demo (teacher, distilled student, undistilled student)
@@ -55,7 +56,7 @@ public final class DemoFinetune {
   static TaskConfig config(String name, String model, int steps) {
     return new TaskConfig(name, "vqa", model, null,
         new TaskConfig.Data(PIPELINE, null, 2, "skip", "train", "val", null, null, "test", null, null),
-        new TaskConfig.Train(1000, 64, 1, 1e-3, Map.of("backbone", 1.0, "fusion", 1.0, "heads", 1.0), 0.01, null, 0.1, 1.0,
+        new TaskConfig.Train(1000, 64, 1, 1e-3, Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 1.0), 0.01, null, 0.1, 1.0,
             org.m3ae.train.NoDecay.NORMS_AND_GAINS, 0L,
             true, steps, null, 50, false, null),
         new TaskConfig.Eval(64, null, null));

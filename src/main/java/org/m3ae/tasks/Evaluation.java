@@ -47,7 +47,7 @@ public final class Evaluation {
       long t0 = System.nanoTime();
       switch (kind) {
         case VQA -> {
-          Evaluator.Outcome o = Evaluator.vqa(g, td.data(), split, tc.evalBatchOr(), tc.data().workersOr(), dir.resolve("predictions.jsonl"));
+          Evaluator.Outcome o = Evaluator.vqa(g, td.data(), split, tc.eval().batchSize(), tc.data().workers(), dir.resolve("predictions.jsonl"));
           metrics = o.metrics();
           info.put("answer_vocabulary", td.data().answerVocabulary().size() + " answers from splits " + td.data().answerVocabulary().splits()
               + ", numbered " + td.data().answerVocabulary().order().id());
@@ -55,21 +55,21 @@ public final class Evaluation {
           if (baseline) others.put("majority answer (train)", Evaluator.majorityBaseline(td.data(), td.train(), split));
         }
         case CLASSIFICATION -> {
-          Evaluator.Outcome o = Evaluator.classification(g, td.data(), split, tc.evalBatchOr(), tc.data().workersOr());
+          Evaluator.Outcome o = Evaluator.classification(g, td.data(), split, tc.eval().batchSize(), tc.data().workers());
           metrics = o.metrics();
           if (!o.notes().isEmpty()) info.put("unscored", o.notes());
         }
         case RETRIEVAL -> {
-          Retrieval.Set s = Retrieval.load(td.data(), split, tc.evalBatchOr(), tc.data().workersOr(), maxPairs);
+          Retrieval.Set s = Retrieval.load(td.data(), split, tc.eval().batchSize(), tc.data().workers(), maxPairs);
           info.put("pairs", s.numImages() + " images × " + s.numTexts() + " texts");
-          float[][] full = Retrieval.fullScores(g, s, tc.chunkOr(), out);
+          float[][] full = Retrieval.fullScores(g, s, tc.eval().chunk(), out);
           double tFull = (System.nanoTime() - t0) / 1e9;
           metrics = Metrics.recall(full, s.textImage(), 1, 5, 10);
           info.put("full_scoring_s", String.format("%.1f", tFull));
-          int k = rerankK != null ? rerankK : tc.rerankKOr();
+          int k = rerankK != null ? rerankK : tc.eval().rerankK();
           if (k > 0) {
             long t1 = System.nanoTime();
-            float[][] fast = Retrieval.rerankScores(g, s, k, tc.chunkOr(), out);
+            float[][] fast = Retrieval.rerankScores(g, s, k, tc.eval().chunk(), out);
             double tFast = (System.nanoTime() - t1) / 1e9;
             others.put("re-rank top-" + k, Metrics.recall(fast, s.textImage(), 1, 5, 10));
             info.put("rerank_s", String.format("%.1f", tFast));

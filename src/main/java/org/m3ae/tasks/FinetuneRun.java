@@ -17,8 +17,8 @@ import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
-import org.m3ae.train.LrSchedule;
 import org.m3ae.train.MetricsJsonl;
+import org.m3ae.train.Optimization;
 import org.m3ae.train.ProgressListener;
 import org.m3ae.train.StepMetrics;
 import org.m3ae.train.Trainer;
@@ -66,21 +66,22 @@ public final class FinetuneRun {
           : " (key 'init' of " + configFile + "; --init overrides it)"));
     }
     TaskKind kind = tc.kind();
-    long seed = tc.train().seedOr();
+    Optimization opt = tc.train().optimization();
+    long seed = opt.seed();
     try (TaskData td = TaskData.open(tc, model, runDir)) {
       int outputs = td.outputs(kind);
       int textLen = td.textLen();
-      int candidates = 1 + tc.train().negativesOr();
-      boolean frozen = tc.train().freezeEmbeddingsOr();
+      int candidates = 1 + tc.train().negatives();
+      boolean frozen = tc.train().freezeEmbeddings();
       TaskGraph train = TaskGraph.build(model, kind, outputs, textLen, !frozen, frozen, candidates, seed);
-      if (!tc.train().dropoutOr()) train.graph().dropout().disable();
+      if (!opt.dropout()) train.graph().dropout().disable();
       Path initPath = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
       if (initPath != null) loadPretrained(train, initPath, td.data().tokenizer(), heads, out);
       else out.println(tc.name() + ": no init checkpoint: fine-tuning from random initialisation");
       if (frozen) out.println("frozen (not trained, no dropout): " + train.freezeEmbeddings());
       TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, false, candidates, seed);
 
-      int perStep = tc.train().batchSize() * tc.train().accumulateOr();
+      int perStep = tc.train().batchSize() * opt.accumulate();
       int nTrain = td.data().records(td.train()).size();
       int perEpoch = Math.max(1, nTrain / perStep);
       int steps = tc.train().epochs() * perEpoch;
@@ -96,12 +97,8 @@ public final class FinetuneRun {
       manifest.write(runDir);
       writeRunJson(runDir, tc, configFile, model, initPath, heads, td, steps);
 
-      AdamW adam = new AdamW(new AdamW.Settings(tc.train().beta1(), tc.train().beta2(), 1e-8, tc.train().weightDecayOr(),
-          tc.train().noDecayOr()));
-      Map<String, Double> mult = new LinkedHashMap<>();
-      for (String g : List.of("backbone", "fusion", "heads")) mult.put(g, tc.train().multiplier(g));
-      Trainer.Settings ts = new Trainer.Settings(steps, tc.train().accumulateOr(), LrSchedule.of(tc.train().lr(), tc.train().warmupOr(), steps),
-          mult, tc.train().clipNormOr(), 1, tc.train().executorOr());
+      AdamW adam = new AdamW(opt.adamW());
+      Trainer.Settings ts = Trainer.Settings.of(opt, steps, 1);
       List<TrainingListener> listeners = new ArrayList<>();
       MetricsJsonl metrics = new MetricsJsonl(runDir);
       listeners.add(metrics);
@@ -109,7 +106,7 @@ public final class FinetuneRun {
       listeners.addAll(extra);
       Validation val = new Validation(tc, td, train, eval, runDir, every, steps, listeners, out);
       listeners.add(val);
-      try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workersOr())) {
+      try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workers())) {
         Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream::next, ts, adam, listeners);
         trainer.run(runDir, 0);
         out.println("executor: " + trainer.executorReport());
@@ -190,13 +187,13 @@ public final class FinetuneRun {
 
   /** Task metrics of one split with an inference graph (validation subsets of retrieval capped at 100 pairs). */
   static Map<String, Double> evaluate(TaskConfig tc, TaskGraph g, TaskData td, String split, Path predictions, PrintStream out) {
-    int workers = tc.data().workersOr();
+    int workers = tc.data().workers();
     return switch (tc.kind()) {
-      case VQA -> Evaluator.vqa(g, td.data(), split, tc.evalBatchOr(), workers, predictions).metrics();
-      case CLASSIFICATION -> Evaluator.classification(g, td.data(), split, tc.evalBatchOr(), workers).metrics();
+      case VQA -> Evaluator.vqa(g, td.data(), split, tc.eval().batchSize(), workers, predictions).metrics();
+      case CLASSIFICATION -> Evaluator.classification(g, td.data(), split, tc.eval().batchSize(), workers).metrics();
       case RETRIEVAL -> {
-        Retrieval.Set s = Retrieval.load(td.data(), split, tc.evalBatchOr(), workers, 100);
-        yield Metrics.recall(Retrieval.fullScores(g, s, tc.chunkOr(), null), s.textImage(), 1, 5, 10);
+        Retrieval.Set s = Retrieval.load(td.data(), split, tc.eval().batchSize(), workers, 100);
+        yield Metrics.recall(Retrieval.fullScores(g, s, tc.eval().chunk(), null), s.textImage(), 1, 5, 10);
       }
     };
   }
@@ -316,7 +313,7 @@ public final class FinetuneRun {
     n.put("pipeline", tc.data().pipeline());
     n.put("validation", td.valNote());
     n.put("steps", steps);
-    n.put("seed", tc.train().seedOr());
+    n.put("seed", tc.train().optimization().seed());
     n.put("started", java.time.Instant.now().toString());
     Files.writeString(runDir.resolve("run.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(n));
   }

@@ -1,17 +1,26 @@
 package org.m3ae.tasks;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.data.vqa.AnswerOrder;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfigLoader;
+import org.m3ae.train.Executor;
+import org.m3ae.train.LrGroup;
+import org.m3ae.train.NoDecay;
+import org.m3ae.train.Optimization;
 
 /**
  * A fine-tuning run ({@code configs/runs/finetune-*.yaml}, {@code vqa-*.yaml}, {@code retrieval-*.yaml}): the task,
  * the model, the data with its train / validation / test splits, and the optimiser (SPEC §5). Paths are relative
  * to the working directory.
+ *
+ * <p>Every default is applied once, when the record is built (the compact constructors here and {@link Optimization#of}):
+ * code reads plain values. Fine-tuning's {@code lr_multipliers} default is {@link Optimization#FINETUNING_MULTIPLIERS}.
  */
 public record TaskConfig(
     @JsonProperty(required = true) String name,
@@ -22,11 +31,17 @@ public record TaskConfig(
     @JsonProperty(required = true) Train train,
     Eval eval) {
 
+  public TaskConfig {
+    eval = eval == null ? new Eval(null, null, null) : eval;
+  }
+
   /**
-   * Data. {@code val_split} names a validation split of the pipeline; without one, {@code val_fraction} of
-   * {@code train_split} is carved off with {@code val_seed} (VQA-RAD has no validation split, and M3AE's is a copy of
-   * test, SPEC §9: selecting on it would be selecting on test). {@code vocab_splits} and {@code answer_order} override
-   * the pipeline's {@code vqa.vocab_splits} and {@code vqa.answer_order}.
+   * Data. {@code val_split} names a validation split of the pipeline; without one, {@code val_fraction} (default 0.1)
+   * of {@code train_split} (default train) is carved off with {@code val_seed} (default 0) (VQA-RAD has no validation
+   * split, and M3AE's is a copy of test, SPEC §9: selecting on it would be selecting on test). {@code test_split}
+   * defaults to test, {@code workers} to 2, {@code on_bad_record} to skip; {@code root} (null: the pipeline's own),
+   * {@code vocab_splits} and {@code answer_order} (null: the pipeline's {@code vqa.vocab_splits} and
+   * {@code vqa.answer_order}) override the pipeline.
    */
   public record Data(
       @JsonProperty(required = true) String pipeline,
@@ -40,86 +55,104 @@ public record TaskConfig(
       @JsonProperty("test_split") String testSplit,
       @JsonProperty("vocab_splits") List<String> vocabSplits,
       @JsonProperty("answer_order") AnswerOrder answerOrder) {
-    public String trainSplitOr() {
-      return trainSplit == null ? "train" : trainSplit;
-    }
-
-    public String testSplitOr() {
-      return testSplit == null ? "test" : testSplit;
-    }
-
-    public double valFractionOr() {
-      return valFraction == null ? 0.1 : valFraction;
-    }
-
-    public long valSeedOr() {
-      return valSeed == null ? 0 : valSeed;
-    }
-
-    public int workersOr() {
-      return workers == null ? 2 : workers;
-    }
-  }
-
-  /** Optimisation (SPEC §2.6, §5): AdamW, warm-up + linear decay, per-group learning-rate multipliers. */
-  public record Train(
-      @JsonProperty(required = true) int epochs,
-      @JsonProperty(value = "batch_size", required = true) int batchSize,
-      Integer accumulate,
-      @JsonProperty(required = true) double lr,
-      @JsonProperty("lr_multipliers") Map<String, Double> lrMultipliers,
-      @JsonProperty("weight_decay") Double weightDecay,
-      List<Double> betas,
-      Double warmup,
-      @JsonProperty("clip_norm") Double clipNorm,
-      @JsonProperty("no_decay") org.m3ae.train.NoDecay noDecay,
-      Long seed,
-      Boolean dropout,
-      @JsonProperty("max_steps") Integer maxSteps,
-      Integer negatives,
-      @JsonProperty("validate_every") Integer validateEvery,
-      @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings,
-      org.m3ae.train.Executor executor) implements org.m3ae.train.TrainDefaults {
-    /**
-     * Keep the text word and position embedding tables fixed and train on the gather-based graph (no dropout). With a
-     * RoBERTa-size vocabulary (50265) the trainable graph's one-hot embedding product dominates a CPU step
-     * (docs/dl4j.md); frozen tables make fine-tuning of the small CPU models affordable.
-     */
-    public boolean freezeEmbeddingsOr() {
-      return freezeEmbeddings != null && freezeEmbeddings;
-    }
-
-    public double multiplier(String group) {
-      if (lrMultipliers == null) return 1.0;
-      return lrMultipliers.getOrDefault(group, 1.0);
-    }
-
-    /** M3AE's draw_false_text = 15 (SPEC §2.5). */
-    public int negativesOr() {
-      return negatives == null ? 15 : negatives;
+    public Data {
+      workers = workers == null ? 2 : workers;
+      onBadRecord = onBadRecord == null ? "skip" : onBadRecord;
+      trainSplit = trainSplit == null ? "train" : trainSplit;
+      valFraction = valFraction == null ? 0.1 : valFraction;
+      valSeed = valSeed == null ? 0L : valSeed;
+      testSplit = testSplit == null ? "test" : testSplit;
     }
   }
 
   /**
-   * Evaluation: batch size; for retrieval the chunk of pairs scored per forward and, when {@code rerank_k} > 0, the
-   * fast mode's shortlist size.
+   * Fine-tuning's {@code train} block (SPEC §2.6, §5): epochs and batch, the shared {@link Optimization} keys (read flat
+   * from this block; AdamW, warm-up + linear decay, per-group learning-rate multipliers), a cap on the steps (null:
+   * the epochs decide), ITM negatives per image for retrieval (M3AE's draw_false_text = 15), validation every
+   * {@code validate_every} steps (null: once per epoch), and frozen text embeddings.
+   *
+   * @param freezeEmbeddings keep the text word and position embedding tables fixed and train on the gather-based graph
+   *     (no dropout). With a RoBERTa-size vocabulary (50265) the trainable graph's one-hot embedding product dominates
+   *     a CPU step (docs/dl4j.md); frozen tables make fine-tuning of the small CPU models affordable. Default false.
    */
-  public record Eval(@JsonProperty("batch_size") Integer batchSize, Integer chunk, @JsonProperty("rerank_k") Integer rerankK) {}
+  public record Train(
+      int epochs,
+      @JsonProperty("batch_size") int batchSize,
+      Optimization optimization,
+      @JsonProperty("max_steps") Integer maxSteps,
+      int negatives,
+      @JsonProperty("validate_every") Integer validateEvery,
+      @JsonProperty("freeze_embeddings") boolean freezeEmbeddings) {
+
+    /** The YAML keys; a key left out is null here and takes its default. */
+    @JsonCreator
+    public Train(
+        @JsonProperty(value = "epochs", required = true) int epochs,
+        @JsonProperty(value = "batch_size", required = true) int batchSize,
+        @JsonProperty("accumulate") Integer accumulate,
+        @JsonProperty(value = "lr", required = true) double lr,
+        @JsonProperty("lr_multipliers") Map<LrGroup, Double> lrMultipliers,
+        @JsonProperty("weight_decay") Double weightDecay,
+        @JsonProperty("betas") List<Double> betas,
+        @JsonProperty("eps") Double eps,
+        @JsonProperty("warmup") Double warmup,
+        @JsonProperty("clip_norm") Double clipNorm,
+        @JsonProperty("no_decay") NoDecay noDecay,
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("dropout") Boolean dropout,
+        @JsonProperty("max_steps") Integer maxSteps,
+        @JsonProperty("negatives") Integer negatives,
+        @JsonProperty("validate_every") Integer validateEvery,
+        @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings,
+        @JsonProperty("executor") Executor executor) {
+      this(epochs, batchSize,
+          Optimization.of(lr, lrMultipliers, Optimization.FINETUNING_MULTIPLIERS, accumulate, weightDecay, betas, eps,
+              warmup, clipNorm, noDecay, seed, dropout, executor),
+          maxSteps,
+          negatives == null ? 15 : negatives,
+          validateEvery,
+          freezeEmbeddings != null && freezeEmbeddings);
+    }
+
+    /**
+     * The keys without {@code eps} (the default), in the order fine-tuning configs were built in code before they
+     * shared {@link Optimization}'s keys ({@code DemoFinetune.config}).
+     */
+    public Train(int epochs, int batchSize, Integer accumulate, double lr, Map<LrGroup, Double> lrMultipliers,
+        Double weightDecay, List<Double> betas, Double warmup, Double clipNorm, NoDecay noDecay, Long seed,
+        Boolean dropout, Integer maxSteps, Integer negatives, Integer validateEvery, Boolean freezeEmbeddings,
+        Executor executor) {
+      this(epochs, batchSize, accumulate, lr, lrMultipliers, weightDecay, betas, null, warmup, clipNorm, noDecay, seed,
+          dropout, maxSteps, negatives, validateEvery, freezeEmbeddings, executor);
+    }
+
+    /** The optimisation keys sit in {@code train} itself, beside {@code epochs}: written back flat. */
+    @Override
+    @JsonUnwrapped
+    public Optimization optimization() {
+      return optimization;
+    }
+
+    /** The same block with another seed (a command line's {@code --seed}). */
+    public Train withSeed(long seed) {
+      return new Train(epochs, batchSize, optimization.withSeed(seed), maxSteps, negatives, validateEvery, freezeEmbeddings);
+    }
+  }
+
+  /**
+   * Evaluation: batch size (default 64); for retrieval the chunk of pairs scored per forward (default 256) and, when
+   * {@code rerank_k} > 0, the fast mode's shortlist size (default 0: score every pair).
+   */
+  public record Eval(@JsonProperty("batch_size") Integer batchSize, Integer chunk, @JsonProperty("rerank_k") Integer rerankK) {
+    public Eval {
+      batchSize = batchSize == null ? 64 : batchSize;
+      chunk = chunk == null ? 256 : chunk;
+      rerankK = rerankK == null ? 0 : rerankK;
+    }
+  }
 
   public TaskKind kind() {
     return TaskKind.parse(task, name);
-  }
-
-  public int evalBatchOr() {
-    return eval == null || eval.batchSize() == null ? 64 : eval.batchSize();
-  }
-
-  public int chunkOr() {
-    return eval == null || eval.chunk() == null ? 256 : eval.chunk();
-  }
-
-  public int rerankKOr() {
-    return eval == null || eval.rerankK() == null ? 0 : eval.rerankK();
   }
 
   public static TaskConfig load(Path file) {
@@ -132,27 +165,16 @@ public record TaskConfig(
     TaskKind.parse(task, src);
     if (train.epochs() <= 0) throw new ConfigException(src + ": key 'train.epochs': must be > 0");
     if (train.batchSize() <= 0) throw new ConfigException(src + ": key 'train.batch_size': must be > 0");
-    if (train.accumulateOr() <= 0) throw new ConfigException(src + ": key 'train.accumulate': must be > 0");
-    if (!(train.lr() > 0)) throw new ConfigException(src + ": key 'train.lr': must be > 0");
-    if (train.betas() != null && train.betas().size() != 2) throw new ConfigException(src + ": key 'train.betas': needs two values");
-    if (train.warmupOr() < 0 || train.warmupOr() >= 1) throw new ConfigException(src + ": key 'train.warmup': a fraction in [0, 1)");
-    if (train.lrMultipliers() != null) {
-      for (String g : train.lrMultipliers().keySet()) {
-        if (!List.of("backbone", "fusion", "heads").contains(g)) {
-          throw new ConfigException(src + ": key 'train.lr_multipliers." + g + "': unknown group (backbone, fusion, heads)");
-        }
-      }
-    }
-    if (train.clipNormOr() < 0) throw new ConfigException(src + ": key 'train.clip_norm': must be ≥ 0 (0 = no clipping)");
-    if (train.negativesOr() < 1) throw new ConfigException(src + ": key 'train.negatives': must be ≥ 1");
-    if (data.valSplit() == null && !(data.valFractionOr() > 0 && data.valFractionOr() < 0.5)) {
+    train.optimization().validate(src);
+    if (train.negatives() < 1) throw new ConfigException(src + ": key 'train.negatives': must be ≥ 1");
+    if (data.valSplit() == null && !(data.valFraction() > 0 && data.valFraction() < 0.5)) {
       throw new ConfigException(src + ": key 'data.val_fraction': a fraction in (0, 0.5)");
     }
-    if (data.onBadRecord() != null && !List.of("skip", "fail").contains(data.onBadRecord())) {
+    if (!List.of("skip", "fail").contains(data.onBadRecord())) {
       throw new ConfigException(src + ": key 'data.on_bad_record': 'skip' or 'fail'");
     }
-    if (data.valSplit() != null && data.valSplit().equals(data.testSplitOr())) {
-      throw new ConfigException(src + ": key 'data.val_split': model selection on the test split '" + data.testSplitOr()
+    if (data.valSplit() != null && data.valSplit().equals(data.testSplit())) {
+      throw new ConfigException(src + ": key 'data.val_split': model selection on the test split '" + data.testSplit()
           + "' is not allowed; name another split or leave it out to carve one from train");
     }
   }

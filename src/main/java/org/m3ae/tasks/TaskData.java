@@ -54,8 +54,8 @@ public final class TaskData implements AutoCloseable {
           + "' cannot feed a " + tc.kind().id() + " run (" + tc.name() + ")");
     }
     pc = pc.withImageSize(model.vision().imageSize());
-    String train = tc.data().trainSplitOr();
-    String test = tc.data().testSplitOr();
+    String train = tc.data().trainSplit();
+    String test = tc.data().testSplit();
     for (String s : List.of(train, test)) {
       if (!pc.splits().containsKey(s)) {
         throw new IllegalArgumentException(tc.data().pipeline() + ": no split '" + s + "' (has " + pc.splits().keySet() + ")");
@@ -83,10 +83,10 @@ public final class TaskData implements AutoCloseable {
       }
       note = "validation split '" + val + "' of the pipeline";
     } else {
-      pc = carve(pc, train, tc.data().valFractionOr(), tc.data().valSeedOr(), dir.resolve("splits"));
+      pc = carve(pc, train, tc.data().valFraction(), tc.data().valSeed(), dir.resolve("splits"));
       val = VAL;
       note = String.format("validation split carved from '%s' (%.0f%%, seed %d); the model is selected on it, never on '%s'",
-          train, 100 * tc.data().valFractionOr(), tc.data().valSeedOr(), test);
+          train, 100 * tc.data().valFraction(), tc.data().valSeed(), test);
       // the carved share keeps the answers it had: a vocabulary over train still covers train + val
       if (vocabSplits != null && vocabSplits.contains(train) && !vocabSplits.contains(VAL)) {
         vocabSplits = new ArrayList<>(vocabSplits);

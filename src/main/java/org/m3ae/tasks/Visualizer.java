@@ -65,7 +65,7 @@ public final class Visualizer {
       List<Integer> group = new ArrayList<>();
       int grid = model.vision().gridSize(), size = model.vision().imageSize();
       int drawn = 0;
-      try (PrefetchingBatchIterator it = td.data().batches(split, BatchOptions.plain(), 32, 0, 0, false, false, tc.data().workersOr())) {
+      try (PrefetchingBatchIterator it = td.data().batches(split, BatchOptions.plain(), 32, 0, 0, false, false, tc.data().workers())) {
         while (it.hasNext() && img.size() < 300) {
           Batch b = it.next();
           Map<String, INDArray> o = g.sd().output(FinetuneTask.feed(g, b, null, false), cross, vis, pi, pt, joint, TaskGraph.LOGITS);

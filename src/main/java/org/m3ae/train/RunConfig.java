@@ -1,15 +1,23 @@
 package org.m3ae.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.m3ae.masking.MlmMasking;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfigLoader;
 
 /**
  * A pre-training run ({@code configs/runs/*.yaml}): which model to train, from which teacher (if any), on which
  * data, with which objectives, mask and optimiser. Paths are relative to the working directory.
+ *
+ * <p>Every default is applied once, when the record is built (the compact constructors here and {@link Optimization#of}):
+ * code reads plain values. Left-out blocks ({@code objectives}, {@code kd}, {@code mask}) are their defaults; the only
+ * defaults that depend on another key are {@code mask.source} (both with a teacher, else random) and
+ * {@code lr_multipliers} ({@link Optimization#PRETRAINING_MULTIPLIERS}).
  */
 public record RunConfig(
     @JsonProperty(required = true) String name,
@@ -23,6 +31,14 @@ public record RunConfig(
     Mask mask,
     @JsonProperty("feature_kd") FeatureKd featureKd) {
 
+  public RunConfig {
+    objectives = objectives == null ? new Objectives(null, null, null, null, null) : objectives;
+    kd = kd == null ? new Kd(null, null) : kd;
+    mask = mask == null ? new Mask(null, null, null, null) : mask;
+    // the default mask follows the teacher's attention where there is a teacher (paper §3.3, Table 7)
+    if (mask.source() == null) mask = new Mask(teacher != null ? "both" : "random", mask.rStart(), mask.rEnd(), mask.ratio());
+  }
+
   /** The pre-feature-KD shape of a run config (no {@code feature_kd}). */
   public RunConfig(String name, String model, Teacher teacher, String studentInit, Data data, Train train,
       Objectives objectives, Kd kd, Mask mask) {
@@ -32,78 +48,87 @@ public record RunConfig(
   /** The frozen teacher: its model config and a checkpoint of its weights (graph-layout safetensors or .sdz). */
   public record Teacher(@JsonProperty(required = true) String model, @JsonProperty(required = true) String weights) {}
 
-  /** Data: a pipeline definition, the split to train on, overrides, and what to do with bad records. */
+  /**
+   * Data: a pipeline definition, the split to train on (default train), the pipeline's root overridden (null: the
+   * pipeline's own), loader threads (default 2), and what to do with bad records (default skip).
+   */
   public record Data(
       @JsonProperty(required = true) String pipeline,
       String split,
       String root,
       Integer workers,
       @JsonProperty("on_bad_record") String onBadRecord) {
-    public String splitOr() {
-      return split == null ? "train" : split;
-    }
-
-    public int workersOr() {
-      return workers == null ? 2 : workers;
+    public Data {
+      split = split == null ? "train" : split;
+      workers = workers == null ? 2 : workers;
+      onBadRecord = onBadRecord == null ? "skip" : onBadRecord;
     }
   }
 
-  /** Optimisation (paper §4.3; SPEC §2.6). */
-  public record Train(
-      @JsonProperty(required = true) int steps,
-      @JsonProperty(value = "batch_size", required = true) int batchSize,
-      Integer accumulate,
-      @JsonProperty(required = true) double lr,
-      @JsonProperty("lr_multipliers") Map<String, Double> lrMultipliers,
-      @JsonProperty("weight_decay") Double weightDecay,
-      List<Double> betas,
-      Double eps,
-      Double warmup,
-      @JsonProperty("clip_norm") Double clipNorm,
-      @JsonProperty("no_decay") NoDecay noDecay,
-      @JsonProperty("mlm_masking") org.m3ae.masking.MlmMasking mlmMasking,
-      Long seed,
-      Boolean dropout,
-      @JsonProperty("checkpoint_every") Integer checkpointEvery,
-      @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
-      @JsonProperty("gc_every") Integer gcEvery,
-      String backward,
-      Executor executor) implements TrainDefaults {
-
-    public double multiplier(String group) {
-      if (lrMultipliers == null) return group.equals("backbone") ? 1 : 5;
-      return lrMultipliers.getOrDefault(group, 1.0);
-    }
-
-    public double epsOr() {
-      return eps == null ? 1e-8 : eps;
-    }
-
-    public int checkpointEveryOr() {
-      return checkpointEvery == null ? Math.max(1, steps / 10) : checkpointEvery;
-    }
-
-    public int keepCheckpointsOr() {
-      return keepCheckpoints == null ? 3 : keepCheckpoints;
-    }
-
+  /** How a pre-training step differentiates (key {@code train.backward}). */
+  public enum Backward {
     /**
-     * {@code per_pass} (default): one gradient call per pre-training pass, gradients summed, with sparse text (batch
-     * vocabulary, selected MLM positions; docs/training.md); {@code joint}: one call over MLM + MIM + ITM together.
+     * One gradient call per pre-training pass, gradients summed, with sparse text (batch vocabulary, selected MLM
+     * positions; docs/training.md): the default.
      */
-    public boolean perPassBackward() {
-      if (backward == null || backward.equals("per_pass")) return true;
-      if (backward.equals("joint")) return false;
-      throw new IllegalArgumentException("train.backward: expected per_pass or joint, got '" + backward + "'");
+    @JsonProperty("per_pass") PER_PASS,
+    /** One call over MLM + MIM + ITM together. */
+    @JsonProperty("joint") JOINT
+  }
+
+  /**
+   * Pre-training's {@code train} block (paper §4.3; SPEC §2.6): steps and batch, the shared {@link Optimization} keys
+   * (read flat from this block), MLM corruption (default M3AE's whole-word collator, SPEC §2.2), checkpoints (every
+   * tenth of the configured steps, the last 3 kept), a JVM collection after every {@code gc_every} steps (default 1),
+   * and the backward mode.
+   */
+  public record Train(
+      int steps,
+      @JsonProperty("batch_size") int batchSize,
+      Optimization optimization,
+      @JsonProperty("mlm_masking") MlmMasking mlmMasking,
+      @JsonProperty("checkpoint_every") int checkpointEvery,
+      @JsonProperty("keep_checkpoints") int keepCheckpoints,
+      @JsonProperty("gc_every") int gcEvery,
+      Backward backward) {
+
+    /** The YAML keys; a key left out is null here and takes its default. */
+    @JsonCreator
+    public Train(
+        @JsonProperty(value = "steps", required = true) int steps,
+        @JsonProperty(value = "batch_size", required = true) int batchSize,
+        @JsonProperty("accumulate") Integer accumulate,
+        @JsonProperty(value = "lr", required = true) double lr,
+        @JsonProperty("lr_multipliers") Map<LrGroup, Double> lrMultipliers,
+        @JsonProperty("weight_decay") Double weightDecay,
+        @JsonProperty("betas") List<Double> betas,
+        @JsonProperty("eps") Double eps,
+        @JsonProperty("warmup") Double warmup,
+        @JsonProperty("clip_norm") Double clipNorm,
+        @JsonProperty("no_decay") NoDecay noDecay,
+        @JsonProperty("mlm_masking") MlmMasking mlmMasking,
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("dropout") Boolean dropout,
+        @JsonProperty("checkpoint_every") Integer checkpointEvery,
+        @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
+        @JsonProperty("gc_every") Integer gcEvery,
+        @JsonProperty("backward") Backward backward,
+        @JsonProperty("executor") Executor executor) {
+      this(steps, batchSize,
+          Optimization.of(lr, lrMultipliers, Optimization.PRETRAINING_MULTIPLIERS, accumulate, weightDecay, betas, eps,
+              warmup, clipNorm, noDecay, seed, dropout, executor),
+          mlmMasking == null ? MlmMasking.WHOLE_WORD : mlmMasking,
+          checkpointEvery == null ? Math.max(1, steps / 10) : checkpointEvery,
+          keepCheckpoints == null ? 3 : keepCheckpoints,
+          gcEvery == null ? 1 : gcEvery,
+          backward == null ? Backward.PER_PASS : backward);
     }
 
-    /** MLM corruption; default M3AE's whole-word collator (SPEC §2.2). */
-    public org.m3ae.masking.MlmMasking mlmMaskingOr() {
-      return mlmMasking == null ? org.m3ae.masking.MlmMasking.WHOLE_WORD : mlmMasking;
-    }
-
-    public int gcEveryOr() {
-      return gcEvery == null ? 1 : gcEvery;
+    /** The optimisation keys sit in {@code train} itself, beside {@code steps}: written back flat. */
+    @Override
+    @JsonUnwrapped
+    public Optimization optimization() {
+      return optimization;
     }
   }
 
@@ -114,6 +139,18 @@ public record RunConfig(
    */
   public record Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn, Double fd, Double icl,
       @JsonProperty("mlm_kd") Double mlmKd, @JsonProperty("itm_kd") Double itmKd) {
+    public Objectives {
+      mlm = mlm == null ? 1.0 : mlm;
+      mim = mim == null ? 1.0 : mim;
+      itm = itm == null ? 1.0 : itm;
+      hid = hid == null ? 1.0 : hid;
+      attn = attn == null ? 1.0 : attn;
+      fd = fd == null ? 1.0 : fd;
+      icl = icl == null ? 1.0 : icl;
+      mlmKd = mlmKd == null ? 0.0 : mlmKd;
+      itmKd = itmKd == null ? 0.0 : itmKd;
+    }
+
     public Objectives(Double mlm, Double mim, Double itm, Double hid, Double attn) {
       this(mlm, mim, itm, hid, attn, null, null, null, null);
     }
@@ -122,8 +159,19 @@ public record RunConfig(
       this(mlm, mim, itm, hid, attn, fd, icl, null, null);
     }
 
-    static double or1(Double d) {
-      return d == null ? 1.0 : d;
+    /** The weight of one term of the total. */
+    public double weight(LossTerm term) {
+      return switch (term) {
+        case MLM -> mlm;
+        case MIM -> mim;
+        case ITM -> itm;
+        case HID -> hid;
+        case ATTN -> attn;
+        case FD -> fd;
+        case ICL -> icl;
+        case MLM_KD -> mlmKd;
+        case ITM_KD -> itmKd;
+      };
     }
   }
 
@@ -165,12 +213,15 @@ public record RunConfig(
    * literal form (§3.2): MSE on post-softmax maps, all stacks weighted 1, no logit KD temperature needed, plain sum.
    * Defaults are applied here, once, when the config is read.
    *
+   * @param enabled default true: KD runs whenever there is a teacher ({@link #kdEnabled})
+   * @param layers null: the paper's layer mapping ({@code KdMapping})
    * @param alpha null: total = Σ weighted terms (the paper); α in [0, 1]: total = (1 − α)·task + α·KD, task = MLM,
    *     MIM, ITM, KD = every distillation term (EfficientVLM {@code GeneralDistill.py}: 0.6·task + 0.4·KD, α = 0.4)
    */
   public record Kd(Boolean enabled, Map<String, List<Integer>> layers, KdAttention attention, KdHidden hidden,
       KdLogits logits, Double alpha) {
     public Kd {
+      enabled = enabled == null || enabled;
       attention = attention == null ? new KdAttention(null, null, null) : attention;
       hidden = hidden == null ? new KdHidden(null) : hidden;
       logits = logits == null ? new KdLogits(null) : logits;
@@ -233,16 +284,18 @@ public record RunConfig(
     }
   }
 
-  /** The KD block with every default applied (a config without {@code kd}). */
-  public Kd kdOr() {
-    return kd == null ? new Kd(null, null) : kd;
-  }
-
   /**
-   * MIM mask (paper §3.3): {@code source} random | student | teacher | both; r falls linearly from r_start to
-   * r_end; {@code ratio} is the total masked share (M3AE 0.75).
+   * MIM mask (paper §3.3): {@code source} random | student | teacher | both (default: both with a teacher, else random;
+   * filled in by {@link RunConfig}); r falls linearly from r_start (0.95) to r_end (0.30); {@code ratio} is the total
+   * masked share (M3AE 0.75).
    */
-  public record Mask(String source, @JsonProperty("r_start") Double rStart, @JsonProperty("r_end") Double rEnd, Double ratio) {}
+  public record Mask(String source, @JsonProperty("r_start") Double rStart, @JsonProperty("r_end") Double rEnd, Double ratio) {
+    public Mask {
+      rStart = rStart == null ? 0.95 : rStart;
+      rEnd = rEnd == null ? 0.30 : rEnd;
+      ratio = ratio == null ? 0.75 : ratio;
+    }
+  }
 
   public static RunConfig load(Path file) {
     RunConfig c = ModelConfigLoader.read(file, RunConfig.class);
@@ -250,27 +303,8 @@ public record RunConfig(
     return c;
   }
 
-  public double weight(String term) {
-    return weight(LossTerm.valueOf(term.toUpperCase(java.util.Locale.ROOT)));
-  }
-
   public double weight(LossTerm term) {
-    Objectives o = objectives;
-    if (o == null) return term == LossTerm.MLM_KD || term == LossTerm.ITM_KD ? 0.0 : 1.0;
-    return Objectives.or1(switch (term) {
-      case MLM -> o.mlm();
-      case MIM -> o.mim();
-      case ITM -> o.itm();
-      case HID -> o.hid();
-      case ATTN -> o.attn();
-      case FD -> o.fd();
-      case ICL -> o.icl();
-      case MLM_KD, ITM_KD -> o0(term == LossTerm.MLM_KD ? o.mlmKd() : o.itmKd());
-    });
-  }
-
-  private static double o0(Double d) {
-    return d == null ? 0.0 : d;
+    return objectives.weight(term);
   }
 
   /** Feature KD is on when {@code feature_kd} names at least one teacher. */
@@ -280,23 +314,7 @@ public record RunConfig(
 
   /** KD is on when a teacher is configured, unless {@code kd.enabled: false}. */
   public boolean kdEnabled() {
-    return teacher != null && (kd == null || kd.enabled() == null || kd.enabled());
-  }
-
-  public String maskSource() {
-    return mask == null || mask.source() == null ? (teacher != null ? "both" : "random") : mask.source();
-  }
-
-  public double rStart() {
-    return mask == null || mask.rStart() == null ? 0.95 : mask.rStart();
-  }
-
-  public double rEnd() {
-    return mask == null || mask.rEnd() == null ? 0.30 : mask.rEnd();
-  }
-
-  public double maskRatio() {
-    return mask == null || mask.ratio() == null ? 0.75 : mask.ratio();
+    return teacher != null && kd.enabled();
   }
 
   private static void checkStackWeights(String src, String key, StackWeights w) {
@@ -312,34 +330,24 @@ public record RunConfig(
   void validate(String src) {
     if (train.steps() <= 0) throw new ConfigException(src + ": key 'train.steps': must be > 0");
     if (train.batchSize() <= 0) throw new ConfigException(src + ": key 'train.batch_size': must be > 0");
-    if (train.accumulateOr() <= 0) throw new ConfigException(src + ": key 'train.accumulate': must be > 0");
-    if (!(train.lr() > 0)) throw new ConfigException(src + ": key 'train.lr': must be > 0");
-    if (train.betas() != null && train.betas().size() != 2) throw new ConfigException(src + ": key 'train.betas': needs two values");
-    if (train.warmupOr() < 0 || train.warmupOr() >= 1) throw new ConfigException(src + ": key 'train.warmup': a fraction in [0, 1)");
-    if (train.lrMultipliers() != null) {
-      for (String g : train.lrMultipliers().keySet()) {
-        if (!List.of("backbone", "fusion", "heads").contains(g)) {
-          throw new ConfigException(src + ": key 'train.lr_multipliers." + g + "': unknown group (backbone, fusion, heads)");
-        }
-      }
-    }
-    if (train.clipNormOr() < 0) throw new ConfigException(src + ": key 'train.clip_norm': must be ≥ 0 (0 = no clipping)");
-    String s = maskSource();
+    train.optimization().validate(src);
+    String s = mask.source();
     if (!List.of("random", "student", "teacher", "both").contains(s)) {
       throw new ConfigException(src + ": key 'mask.source': '" + s + "' is not random | student | teacher | both");
     }
     if ((s.equals("teacher") || s.equals("both")) && teacher == null) {
       throw new ConfigException(src + ": key 'mask.source': '" + s + "' needs a teacher");
     }
-    if (!(rStart() >= 0 && rStart() <= 1 && rEnd() >= 0 && rEnd() <= 1)) {
+    double rStart = mask.rStart(), rEnd = mask.rEnd(), ratio = mask.ratio();
+    if (!(rStart >= 0 && rStart <= 1 && rEnd >= 0 && rEnd <= 1)) {
       throw new ConfigException(src + ": keys 'mask.r_start'/'mask.r_end': must lie in [0, 1]");
     }
-    if (!(maskRatio() > 0 && maskRatio() < 1)) throw new ConfigException(src + ": key 'mask.ratio': must lie in (0, 1)");
-    if (1 - rEnd() > maskRatio()) {
-      throw new ConfigException(src + ": key 'mask.r_end': the high-attention share 1 − r_end = " + (1 - rEnd())
-          + " exceeds the masked share " + maskRatio());
+    if (!(ratio > 0 && ratio < 1)) throw new ConfigException(src + ": key 'mask.ratio': must lie in (0, 1)");
+    if (1 - rEnd > ratio) {
+      throw new ConfigException(src + ": key 'mask.r_end': the high-attention share 1 − r_end = " + (1 - rEnd)
+          + " exceeds the masked share " + ratio);
     }
-    if (data.onBadRecord() != null && !List.of("skip", "fail").contains(data.onBadRecord())) {
+    if (!List.of("skip", "fail").contains(data.onBadRecord())) {
       throw new ConfigException(src + ": key 'data.on_bad_record': 'skip' or 'fail'");
     }
     if (studentInit != null && !studentInit.equals("teacher") && !studentInit.equals("random")) {
@@ -357,15 +365,14 @@ public record RunConfig(
         if (t.kinds() != null && t.kinds().isEmpty()) throw new ConfigException(key + ".kinds': empty; leave it out for every kind");
       }
     }
-    Kd k = kdOr();
-    if (k.alpha() != null && !(k.alpha() >= 0 && k.alpha() <= 1)) {
-      throw new ConfigException(src + ": key 'kd.alpha': must lie in [0, 1] (total = (1 − α)·task + α·KD), got " + k.alpha());
+    if (kd.alpha() != null && !(kd.alpha() >= 0 && kd.alpha() <= 1)) {
+      throw new ConfigException(src + ": key 'kd.alpha': must lie in [0, 1] (total = (1 − α)·task + α·KD), got " + kd.alpha());
     }
-    if (!(k.logits().temperature() > 0)) {
-      throw new ConfigException(src + ": key 'kd.logits.temperature': must be > 0, got " + k.logits().temperature());
+    if (!(kd.logits().temperature() > 0)) {
+      throw new ConfigException(src + ": key 'kd.logits.temperature': must be > 0, got " + kd.logits().temperature());
     }
-    checkStackWeights(src, "kd.attention.weights", k.attention().weights());
-    checkStackWeights(src, "kd.hidden.weights", k.hidden().weights());
+    checkStackWeights(src, "kd.attention.weights", kd.attention().weights());
+    checkStackWeights(src, "kd.hidden.weights", kd.hidden().weights());
     for (LossTerm t : List.of(LossTerm.MLM_KD, LossTerm.ITM_KD)) {
       if (weight(t) != 0 && teacher == null) {
         throw new ConfigException(src + ": key 'objectives." + t.key() + "': logit KD needs a teacher");

@@ -35,9 +35,9 @@ public interface TrainTask {
     return grads;
   }
 
-  /** Learning-rate group of a variable: backbone, fusion or heads (SPEC §2.6). */
-  default String lrGroup(String variable) {
-    return groupOf(variable);
+  /** Learning-rate group of a variable (SPEC §2.6). */
+  default LrGroup lrGroup(String variable) {
+    return LrGroup.of(variable);
   }
 
   /** Every placeholder value for one micro-batch of step {@code step} (may run a teacher, redraw masks). */
@@ -46,15 +46,5 @@ public interface TrainTask {
   /** Extra per-step metrics, e.g. the mask ratio r. */
   default Map<String, Double> stepMetrics(int step) {
     return Map.of();
-  }
-
-  /** M3AE's groups: heads ({@code *_head}, KD projections), fusion ({@code multi_modal*}), else backbone. */
-  static String groupOf(String n) {
-    if (n.startsWith("mlm_head") || n.startsWith("mim_head") || n.startsWith("itm_head") || n.startsWith("vqa_head")
-        || n.startsWith("cls_head") || n.startsWith("irtr_head") || n.startsWith("distill.")) {
-      return "heads";
-    }
-    if (n.contains("multi_modal")) return "fusion";
-    return "backbone";
   }
 }

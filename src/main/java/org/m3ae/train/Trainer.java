@@ -21,12 +21,17 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Trainer {
   /** Optimisation settings of a run. */
-  public record Settings(int steps, int accumulate, LrSchedule schedule, Map<String, Double> multipliers,
+  public record Settings(int steps, int accumulate, LrSchedule schedule, Map<LrGroup, Double> multipliers,
       double clipNorm, int gcEvery, Executor executor) {
     /** Gradient calls through plans ({@link Executor#PLAN}). */
-    public Settings(int steps, int accumulate, LrSchedule schedule, Map<String, Double> multipliers, double clipNorm,
+    public Settings(int steps, int accumulate, LrSchedule schedule, Map<LrGroup, Double> multipliers, double clipNorm,
         int gcEvery) {
       this(steps, accumulate, schedule, multipliers, clipNorm, gcEvery, Executor.PLAN);
+    }
+
+    /** A run's settings: {@code steps} under a config's optimisation keys, collecting every {@code gcEvery} steps. */
+    public static Settings of(Optimization o, int steps, int gcEvery) {
+      return new Settings(steps, o.accumulate(), o.schedule(steps), o.lrMultipliers(), o.clipNorm(), gcEvery, o.executor());
     }
   }
 
@@ -72,8 +77,8 @@ public final class Trainer {
     lastCheckpoint = path;
   }
 
-  /** Learning rate of a group at a step. */
-  public double lr(String group, int step) {
+  /** Learning rate of a group at a step (a group without a multiplier trains at the schedule's rate). */
+  public double lr(LrGroup group, int step) {
     return s.schedule().at(step) * s.multipliers().getOrDefault(group, 1.0);
   }
 
@@ -144,9 +149,9 @@ public final class Trainer {
     double secs = (t2 - t0) / 1e9;
 
     Map<String, Double> v = new LinkedHashMap<>();
-    v.put("lr", lr("backbone", step));
-    v.put("lr_fusion", lr("fusion", step));
-    v.put("lr_heads", lr("heads", step));
+    v.put("lr", lr(LrGroup.BACKBONE, step));
+    v.put("lr_fusion", lr(LrGroup.FUSION, step));
+    v.put("lr_heads", lr(LrGroup.HEADS, step));
     v.putAll(task.stepMetrics(step));
     v.putAll(sums);
     v.put("grad_norm", norm);

@@ -49,18 +49,18 @@ class GridPlanTest {
         p.cells.stream().map(GridPlan.Cell::id).toList());
     for (GridPlan.Cell c : p.cells) {
       var rc = c.run();
-      assertEquals(c.seed(), rc.train().seedOr());
+      assertEquals(c.seed(), rc.train().optimization().seed());
       assertEquals(3, rc.train().steps());
       assertEquals(t.weights().toString(), rc.teacher().weights());
       assertEquals("configs/models/synth-student.yaml", rc.model());
       assertEquals(0.0, rc.weight(LossTerm.ATTN));
       assertEquals(c.label().equals("KD off") ? 0.0 : 1.0, rc.weight(LossTerm.HID));
-      assertEquals(c.label().equals("KD off") ? "both" : "random", rc.maskSource());
+      assertEquals(c.label().equals("KD off") ? "both" : "random", rc.mask().source());
       assertEquals(1.0, rc.weight(LossTerm.MLM));
       var ft = c.finetune();
-      assertEquals(c.seed(), ft.train().seedOr());
+      assertEquals(c.seed(), ft.train().optimization().seed());
       assertEquals(4, ft.train().maxSteps());
-      assertEquals(2.0e-4, ft.train().lr());
+      assertEquals(2.0e-4, ft.train().optimization().lr());
       assertEquals(rc.model(), ft.model());
       assertEquals(c.pretrainDir().resolve("model.safetensors").toString(), ft.init());
       assertTrue(Files.isRegularFile(c.runFile()) && Files.isRegularFile(c.finetuneFile()));
@@ -75,9 +75,9 @@ class GridPlanTest {
     GridPlan p = GridPlan.of(GridConfig.load(g), g, dir.resolve("out"));
     var ft = p.cells.get(1).finetune();
     assertEquals(3, ft.train().maxSteps());
-    assertEquals(5, ft.train().seedOr());
+    assertEquals(5, ft.train().optimization().seed());
     assertEquals("data-pipelines/other.yaml", ft.data().pipeline());
-    assertEquals(5.0e-4, ft.train().lr(), "the file's own settings stay");
+    assertEquals(5.0e-4, ft.train().optimization().lr(), "the file's own settings stay");
     assertEquals("configs/models/synth-student.yaml", ft.model(), "the cell's model, not the file's");
     assertEquals(p.cells.get(1).pretrainDir().resolve("model.safetensors").toString(), ft.init());
   }
@@ -127,6 +127,6 @@ class GridPlanTest {
     Path t7 = Path.of("configs/grids/table7-mask.yaml");
     GridPlan p7 = GridPlan.of(GridConfig.load(t7), t7, dir.resolve("t7"));
     assertEquals(List.of("random", "teacher", "student", "both"),
-        p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().maskSource()).toList());
+        p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().mask().source()).toList());
   }
 }

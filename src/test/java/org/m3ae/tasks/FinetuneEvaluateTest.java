@@ -24,6 +24,7 @@ import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.testing.Edits;
+import org.m3ae.train.LrGroup;
 
 /**
  * End to end on the tiny student and the embedded synthetic VQA set: carve a validation split, fine-tune two steps,
@@ -51,7 +52,7 @@ class FinetuneEvaluateTest {
   static TaskConfig config(int steps) {
     return new TaskConfig("vqa-test", "vqa", DemoFinetune.STUDENT_MODEL, "none",
         new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null, null),
-        new TaskConfig.Train(1, 16, 1, 5e-4, Map.of("heads", 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false, null),
+        new TaskConfig.Train(1, 16, 1, 5e-4, Map.of(LrGroup.HEADS, 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false, null),
         new TaskConfig.Eval(128, null, null));
   }
 

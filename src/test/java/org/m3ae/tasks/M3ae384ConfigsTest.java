@@ -18,7 +18,9 @@ import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.vqa.AnswerNormalizer;
 import org.m3ae.data.vqa.AnswerOrder;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.train.LrGroup;
 import org.m3ae.train.NoDecay;
+import org.m3ae.train.Optimization;
 
 /**
  * The configs for the released fine-tuned M3AE checkpoints ({@code configs/runs/*-m3ae*.yaml},
@@ -76,31 +78,32 @@ class M3ae384ConfigsTest {
       assertEquals("downloaded/pretrained/m3ae.ckpt", tc.init(), c + ": finetune_m3ae.sh load_path");
 
       TaskConfig.Train t = tc.train();
+      Optimization opt = t.optimization();
       assertEquals(o.epochs(), t.epochs(), c + " max_epoch");
       assertEquals(PER_GPU_BATCH, t.batchSize(), c + " per_gpu_batchsize");
       int grad = Math.max(o.batch() / (PER_GPU_BATCH * NUM_GPUS), 1); // main.py's accumulate_grad_batches
-      assertEquals(grad, t.accumulateOr(), c + " accumulate_grad_batches");
-      assertEquals(o.batch(), t.batchSize() * t.accumulateOr(), c + " batch_size");
-      assertEquals(o.lr(), t.lr(), 0.0, c + " learning_rate");
-      assertEquals(1.0, t.multiplier("backbone"), 0.0, c);
-      assertEquals(o.multiModalMult(), t.multiplier("fusion"), 0.0, c + " lr_multiplier_multi_modal");
-      assertEquals(o.headMult(), t.multiplier("heads"), 0.0, c + " lr_multiplier_head");
-      assertEquals(0.01, t.weightDecayOr(), 0.0, c + " weight_decay");
-      assertEquals(0.9, t.beta1(), 0.0, c + " AdamW beta1 (set_schedule)");
-      assertEquals(0.98, t.beta2(), 0.0, c + " AdamW beta2 (set_schedule)");
-      assertEquals(0.1, t.warmupOr(), 0.0, c + " warmup_steps");
-      assertEquals(0.0, t.clipNormOr(), 0.0, c + ": no gradient_clip_val");
-      assertEquals(NoDecay.M3AE, t.noDecayOr(), c);
-      assertEquals(0L, t.seedOr(), c + " seed");
-      assertTrue(t.dropoutOr(), c + " drop_rate 0.1");
-      assertEquals(false, t.freezeEmbeddingsOr(), c + ": the official run trains the embeddings");
+      assertEquals(grad, opt.accumulate(), c + " accumulate_grad_batches");
+      assertEquals(o.batch(), t.batchSize() * opt.accumulate(), c + " batch_size");
+      assertEquals(o.lr(), opt.lr(), 0.0, c + " learning_rate");
+      assertEquals(1.0, opt.multiplier(LrGroup.BACKBONE), 0.0, c);
+      assertEquals(o.multiModalMult(), opt.multiplier(LrGroup.FUSION), 0.0, c + " lr_multiplier_multi_modal");
+      assertEquals(o.headMult(), opt.multiplier(LrGroup.HEADS), 0.0, c + " lr_multiplier_head");
+      assertEquals(0.01, opt.weightDecay(), 0.0, c + " weight_decay");
+      assertEquals(0.9, opt.beta1(), 0.0, c + " AdamW beta1 (set_schedule)");
+      assertEquals(0.98, opt.beta2(), 0.0, c + " AdamW beta2 (set_schedule)");
+      assertEquals(0.1, opt.warmup(), 0.0, c + " warmup_steps");
+      assertEquals(0.0, opt.clipNorm(), 0.0, c + ": no gradient_clip_val");
+      assertEquals(NoDecay.M3AE, opt.noDecay(), c);
+      assertEquals(0L, opt.seed(), c + " seed");
+      assertTrue(opt.dropout(), c + " drop_rate 0.1");
+      assertEquals(false, t.freezeEmbeddings(), c + ": the official run trains the embeddings");
       assertEquals(null, t.maxSteps(), c + ": max_steps = None");
       assertEquals(null, t.validateEvery(), c + ": val_check_interval = 1.0 (once per epoch)");
       if (o.kind() == TaskKind.RETRIEVAL) {
-        assertEquals(15, t.negativesOr(), c + " draw_false_text");
-        assertEquals(0, tc.rerankKOr(), c + ": get_recall_metric scores every pair");
+        assertEquals(15, t.negatives(), c + " draw_false_text");
+        assertEquals(0, tc.eval().rerankK(), c + ": get_recall_metric scores every pair");
       }
-      assertEquals(PER_GPU_BATCH, tc.evalBatchOr(), c + ": test_m3ae.sh per_gpu_batchsize");
+      assertEquals(PER_GPU_BATCH, tc.eval().batchSize(), c + ": test_m3ae.sh per_gpu_batchsize");
 
       ModelConfig m = ModelConfig.load(Path.of(tc.model()));
       assertEquals(o.imageSize(), m.vision().imageSize(), c + " image_size");
@@ -108,12 +111,12 @@ class M3ae384ConfigsTest {
       PipelineConfig pc = PipelineLoader.load(Path.of(tc.data().pipeline()));
       assertEquals(o.maxTextLen(), pc.tokenizer().maxLength(), c + " max_text_len (the task graph's text length)");
       assertTrue(pc.tokenizer().file().endsWith("roberta-base.tokenizer.json"), c + ": text_roberta");
-      assertEquals(o.trainTransform(), pc.image().transformFor(tc.data().trainSplitOr()), c + " train_transform_keys");
-      assertEquals("clip", pc.image().transformFor(tc.data().testSplitOr()), c + " val_transform_keys");
+      assertEquals(o.trainTransform(), pc.image().transformFor(tc.data().trainSplit()), c + " train_transform_keys");
+      assertEquals("clip", pc.image().transformFor(tc.data().testSplit()), c + " val_transform_keys");
       assertEquals(o.valSplit(), tc.data().valSplit(), c + ": the official val split");
       if (o.valSplit() != null) {
         assertTrue(pc.splits().containsKey(o.valSplit()), c + ": pipeline has " + pc.splits().keySet());
-        assertNotEquals(tc.data().testSplitOr(), o.valSplit(), c);
+        assertNotEquals(tc.data().testSplit(), o.valSplit(), c);
       }
       if (o.kind() == TaskKind.VQA) {
         // the effective numbering: the task config's override, else the pipeline's

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.m3ae.train.LrGroup;
 
 /**
  * The VQA head must read the image (docs/training.md, "VQA on the synthetic set"). Every question here is the same
@@ -31,7 +32,7 @@ class VqaReadsImageTest {
     Path pipeline = writeSideSet(dir.resolve("data"), 64, 16, 24);
     TaskConfig tc = new TaskConfig("vqa-side", "vqa", DemoFinetune.STUDENT_MODEL, "none",
         new TaskConfig.Data(pipeline.toString(), null, 1, "fail", "train", "val", null, null, "test", null, null),
-        new TaskConfig.Train(100, 16, 1, 1e-3, Map.of("heads", 1.0), 0.01, null, 0.1, 1.0, null, 0L, false, 60, null, 60,
+        new TaskConfig.Train(100, 16, 1, 1e-3, Map.of(LrGroup.HEADS, 1.0), 0.01, null, 0.1, 1.0, null, 0L, false, 60, null, 60,
             false, null),
         new TaskConfig.Eval(64, null, null));
     Path run = dir.resolve("run");

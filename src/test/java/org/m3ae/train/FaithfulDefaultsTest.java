@@ -102,23 +102,23 @@ class FaithfulDefaultsTest {
     Path run = dir.resolve("run.yaml");
     Files.writeString(run, "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\ntrain: {steps: 10, batch_size: 2, lr: 1.0e-5}\n");
     RunConfig rc = RunConfig.load(run);
-    assertEquals(0.0, rc.train().clipNormOr());
-    assertEquals(NoDecay.M3AE, rc.train().noDecayOr());
-    assertEquals(MlmMasking.WHOLE_WORD, rc.train().mlmMaskingOr());
+    assertEquals(0.0, rc.train().optimization().clipNorm());
+    assertEquals(NoDecay.M3AE, rc.train().optimization().noDecay());
+    assertEquals(MlmMasking.WHOLE_WORD, rc.train().mlmMasking());
 
     Path task = dir.resolve("task.yaml");
     Files.writeString(task, "name: t\ntask: vqa\nmodel: m.yaml\ndata: {pipeline: p.yaml}\ntrain: {epochs: 1, batch_size: 2, lr: 1.0e-5}\n");
     TaskConfig tc = TaskConfig.load(task);
-    assertEquals(0.0, tc.train().clipNormOr());
-    assertEquals(NoDecay.M3AE, tc.train().noDecayOr());
+    assertEquals(0.0, tc.train().optimization().clipNorm());
+    assertEquals(NoDecay.M3AE, tc.train().optimization().noDecay());
 
     // the earlier behaviours, as switches
     Files.writeString(run, "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\ntrain: {steps: 10, batch_size: 2, lr: 1.0e-5, "
         + "clip_norm: 1.0, no_decay: norms_and_gains, mlm_masking: per_token}\n");
     rc = RunConfig.load(run);
-    assertEquals(1.0, rc.train().clipNormOr());
-    assertEquals(NoDecay.NORMS_AND_GAINS, rc.train().noDecayOr());
-    assertEquals(MlmMasking.PER_TOKEN, rc.train().mlmMaskingOr());
+    assertEquals(1.0, rc.train().optimization().clipNorm());
+    assertEquals(NoDecay.NORMS_AND_GAINS, rc.train().optimization().noDecay());
+    assertEquals(MlmMasking.PER_TOKEN, rc.train().mlmMasking());
 
     Files.writeString(run, "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\ntrain: {steps: 10, batch_size: 2, lr: 1.0e-5, "
         + "no_decay: none}\n");

@@ -22,7 +22,7 @@ class RunConfigKdTest {
   void leftOutEverythingIsThePapersForm() throws Exception {
     String base = base().replaceAll("(?s)\nkd:.*?\nmask:", "\nkd:\n  enabled: true\nmask:");
     RunConfig rc = load(base);
-    RunConfig.Kd kd = rc.kdOr();
+    RunConfig.Kd kd = rc.kd();
     assertEquals(RunConfig.AttentionForm.PROBS, kd.attention().form());
     assertEquals(RunConfig.AttentionScale.NONE, kd.attention().scale());
     assertEquals(new RunConfig.StackWeights(1.0, 1.0, 1.0), kd.attention().weights());
@@ -33,7 +33,7 @@ class RunConfigKdTest {
     assertEquals(0.0, rc.weight(LossTerm.ITM_KD));
     assertEquals(KdSpec.LITERAL, KdSpec.of(kd));
     // no kd block at all
-    assertEquals(KdSpec.LITERAL, KdSpec.of(load(base.replace("kd:\n  enabled: true\n", "")).kdOr()));
+    assertEquals(KdSpec.LITERAL, KdSpec.of(load(base.replace("kd:\n  enabled: true\n", "")).kd()));
   }
 
   @Test
@@ -47,7 +47,7 @@ class RunConfigKdTest {
           logits: {temperature: 2.5}
           alpha: 0.4
         mask:""").replace("attn: 1}", "attn: 1, mlm_kd: 1, itm_kd: 0.5}"));
-    KdSpec kd = KdSpec.of(rc.kdOr());
+    KdSpec kd = KdSpec.of(rc.kd());
     assertEquals(RunConfig.AttentionForm.SCORES, kd.attention());
     assertEquals(RunConfig.AttentionScale.KEYS, kd.scale());
     assertEquals(0.5, kd.attentionWeights().get(KdMapping.Stack.VISION));
@@ -62,7 +62,7 @@ class RunConfigKdTest {
     assertEquals(0.5, rc.weight(LossTerm.ITM_KD));
     assertEquals("loss_mlm_kd", LossTerm.MLM_KD.metric());
     RunConfig kl = load(base().replace("  enabled: true\n", "  enabled: true\n  attention: {form: kl}\n"));
-    assertEquals(RunConfig.AttentionForm.KL, kl.kdOr().attention().form());
+    assertEquals(RunConfig.AttentionForm.KL, kl.kd().attention().form());
   }
 
   @Test
@@ -92,7 +92,7 @@ class RunConfigKdTest {
   /** The demo's distillation config keeps the literal form (the validation sweep, docs/training.md). */
   @Test
   void theDemoConfigIsTheLiteralForm() {
-    assertEquals(KdSpec.LITERAL, KdSpec.of(RunConfig.load(Path.of("configs/runs/distill-synth.yaml")).kdOr()));
+    assertEquals(KdSpec.LITERAL, KdSpec.of(RunConfig.load(Path.of("configs/runs/distill-synth.yaml")).kd()));
   }
 
   private RunConfig load(String yaml) throws Exception {

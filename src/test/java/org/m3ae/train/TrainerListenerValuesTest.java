@@ -92,7 +92,7 @@ class TrainerListenerValuesTest {
         BatchStream stream = new BatchStream(data, "train",
             new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, 7, 1)) {
       Trainer.Settings s = new Trainer.Settings(3, 1, LrSchedule.of(1e-3, 0.34, 3),
-          Map.of("backbone", 1.0, "fusion", 5.0, "heads", 5.0), 1.0, 0);
+          Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 5.0, LrGroup.HEADS, 5.0), 1.0, 0);
       new Trainer(recording, stream::next, s, new AdamW(new AdamW.Settings(0.9, 0.98, 1e-8, 0.01)), List.of(check))
           .run(Files.createDirectories(dir.resolve("run")), 0);
     }
