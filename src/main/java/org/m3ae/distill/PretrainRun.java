@@ -102,7 +102,7 @@ public final class PretrainRun {
       for (var e : offline.entrySet()) checkCoverage(e.getValue(), data, rc.data().split());
       Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights()), graph.teacherPasses()) : null;
       BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.mask().ratio()), true, model.vision().patchSize(),
-          rc.train().mlmMasking());
+          rc.train().mlmMasking(), rc.train().itmNegatives(), rc.train().itmCandidates());
       long seed = opt.seed();
       try (BatchStream stream = new BatchStream(data, rc.data().split(), opts, rc.train().batchSize(), seed, rc.data().workers())) {
         Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpoints());

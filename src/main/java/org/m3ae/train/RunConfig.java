@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.m3ae.masking.ItmNegatives;
 import org.m3ae.masking.MlmMasking;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfigLoader;
@@ -87,6 +88,8 @@ public record RunConfig(
       @JsonProperty("batch_size") int batchSize,
       Optimization optimization,
       @JsonProperty("mlm_masking") MlmMasking mlmMasking,
+      @JsonProperty("itm_negatives") ItmNegatives itmNegatives,
+      @JsonProperty("itm_candidates") int itmCandidates,
       @JsonProperty("checkpoint_every") int checkpointEvery,
       @JsonProperty("keep_checkpoints") int keepCheckpoints,
       @JsonProperty("gc_every") int gcEvery,
@@ -107,6 +110,8 @@ public record RunConfig(
         @JsonProperty("clip_norm") Double clipNorm,
         @JsonProperty("no_decay") NoDecay noDecay,
         @JsonProperty("mlm_masking") MlmMasking mlmMasking,
+        @JsonProperty("itm_negatives") ItmNegatives itmNegatives,
+        @JsonProperty("itm_candidates") Integer itmCandidates,
         @JsonProperty("seed") Long seed,
         @JsonProperty("dropout") Boolean dropout,
         @JsonProperty("checkpoint_every") Integer checkpointEvery,
@@ -118,6 +123,8 @@ public record RunConfig(
           Optimization.of(lr, lrMultipliers, Optimization.PRETRAINING_MULTIPLIERS, accumulate, weightDecay, betas, eps,
               warmup, clipNorm, noDecay, seed, dropout, executor),
           mlmMasking == null ? MlmMasking.WHOLE_WORD : mlmMasking,
+          itmNegatives == null ? ItmNegatives.RANDOM : itmNegatives,
+          itmCandidates == null ? 16 : itmCandidates,
           checkpointEvery == null ? Math.max(1, steps / 10) : checkpointEvery,
           keepCheckpoints == null ? 3 : keepCheckpoints,
           gcEvery == null ? 1 : gcEvery,
@@ -330,6 +337,7 @@ public record RunConfig(
   void validate(String src) {
     if (train.steps() <= 0) throw new ConfigException(src + ": key 'train.steps': must be > 0");
     if (train.batchSize() <= 0) throw new ConfigException(src + ": key 'train.batch_size': must be > 0");
+    if (train.itmCandidates() < 1) throw new ConfigException(src + ": key 'train.itm_candidates': must be >= 1, got " + train.itmCandidates());
     train.optimization().validate(src);
     String s = mask.source();
     if (!List.of("random", "student", "teacher", "both").contains(s)) {

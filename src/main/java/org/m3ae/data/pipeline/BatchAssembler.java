@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.m3ae.data.DataRecord;
 import org.m3ae.data.SkipReport;
@@ -13,6 +14,7 @@ import org.m3ae.data.image.ImageDecoder;
 import org.m3ae.data.text.EncodedText;
 import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.data.vqa.AnswerVocabulary;
+import org.m3ae.masking.ItmNegatives;
 import org.m3ae.masking.ItmSampler;
 import org.m3ae.masking.MlmMasker;
 import org.m3ae.masking.PatchMask;
@@ -29,6 +31,8 @@ public final class BatchAssembler {
   private final String split;
   private final List<DataRecord> records;
   private final String[] imageKeys;
+  /** Each record's caption words, for {@link ItmNegatives#HARD}; null otherwise. */
+  private final List<Set<String>> words;
   private final TextTokenizer tokenizer;
   private final ClipTransform transform;
   private final AnswerVocabulary vocab;
@@ -50,6 +54,9 @@ public final class BatchAssembler {
     this.opts = opts;
     this.report = report;
     this.imageKeys = records.stream().map(r -> r.image().toString()).toArray(String[]::new);
+    this.words = opts.itm() && opts.itmNegatives() == ItmNegatives.HARD
+        ? records.stream().map(r -> ItmSampler.words(r.text() == null ? "" : r.text())).toList()
+        : null;
     this.mlm = opts.mlm()
         ? new MlmMasker(opts.mlmMasking(), opts.mlmProbability(), tokenizer.specials().forMasking(), tokenizer.vocabSize(), tokenizer.wordPieces())
         : null;
@@ -83,7 +90,13 @@ public final class BatchAssembler {
     if (opts.itm()) {
       String[] keys = new String[indices.length];
       for (int i = 0; i < indices.length; i++) keys[i] = imageKeys[indices[i]];
-      swap = ItmSampler.negatives(keys, imageKeys, new SplittableRandom(mix(seed, epoch, batchIndex, 7)));
+      SplittableRandom rng = new SplittableRandom(mix(seed, epoch, batchIndex, 7));
+      if (words == null) swap = ItmSampler.negatives(keys, imageKeys, rng);
+      else {
+        List<Set<String>> own = new ArrayList<>();
+        for (int i : indices) own.add(words.get(i));
+        swap = ItmSampler.hardNegatives(keys, own, imageKeys, words, opts.itmCandidates(), rng);
+      }
     }
     List<Integer> ok = new ArrayList<>();
     List<float[]> imgs = new ArrayList<>(), itmImgs = new ArrayList<>();

@@ -1,5 +1,6 @@
 package org.m3ae.data.pipeline;
 
+import org.m3ae.masking.ItmNegatives;
 import org.m3ae.masking.MlmMasking;
 import org.m3ae.masking.PatchMaskSampler;
 import org.m3ae.masking.RandomPatchMaskSampler;
@@ -13,13 +14,21 @@ import org.m3ae.masking.RandomPatchMaskSampler;
  * @param mimSampler null for no MIM arrays; else the patch sampler (random, or attention-guided)
  * @param itm add the ITM images and labels
  * @param patchSize ViT patch size (SPEC §1.1: 16)
+ * @param itmNegatives how the ITM negatives' images are picked (M3AE: at random)
+ * @param itmCandidates for {@link ItmNegatives#HARD}: random other images drawn per negative, the nearest caption wins
  */
 public record BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize,
-    MlmMasking mlmMasking) {
+    MlmMasking mlmMasking, ItmNegatives itmNegatives, int itmCandidates) {
 
   /** With M3AE's whole-word MLM masking. */
   public BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize) {
     this(mlm, mlmProbability, mimSampler, itm, patchSize, MlmMasking.WHOLE_WORD);
+  }
+
+  /** With M3AE's random ITM negatives. */
+  public BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize,
+      MlmMasking mlmMasking) {
+    this(mlm, mlmProbability, mimSampler, itm, patchSize, mlmMasking, ItmNegatives.RANDOM, 1);
   }
 
   /** Pre-training: MLM + MIM (75%) + ITM, as SPEC §2.1. */
