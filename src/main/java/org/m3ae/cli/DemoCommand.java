@@ -58,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--student-steps", description = "Student steps, with and without KD (default: distill-synth.yaml's).")
   Integer studentSteps;
 
-  @Option(names = "--finetune-steps", defaultValue = "400", description = "VQA fine-tuning steps per model (default ${DEFAULT-VALUE}).")
+  @Option(names = "--finetune-steps", defaultValue = "800", description = "VQA fine-tuning steps per model (default ${DEFAULT-VALUE}).")
   int finetuneSteps;
 
   @Option(names = "--no-finetune", description = "Stop after pre-training.")

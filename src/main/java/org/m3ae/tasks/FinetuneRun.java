@@ -98,7 +98,7 @@ public final class FinetuneRun {
       writeRunJson(runDir, tc, configFile, model, initPath, heads, td, steps);
 
       AdamW adam = new AdamW(opt.adamW());
-      Trainer.Settings ts = Trainer.Settings.of(opt, steps, 1);
+      Trainer.Settings ts = Trainer.Settings.of(opt, steps, tc.train().gcEvery());
       List<TrainingListener> listeners = new ArrayList<>();
       MetricsJsonl metrics = new MetricsJsonl(runDir);
       listeners.add(metrics);

@@ -82,7 +82,8 @@ public record TaskConfig(
       @JsonProperty("max_steps") Integer maxSteps,
       int negatives,
       @JsonProperty("validate_every") Integer validateEvery,
-      @JsonProperty("freeze_embeddings") boolean freezeEmbeddings) {
+      @JsonProperty("freeze_embeddings") boolean freezeEmbeddings,
+      @JsonProperty("gc_every") int gcEvery) {
 
     /** The YAML keys; a key left out is null here and takes its default. */
     @JsonCreator
@@ -104,14 +105,16 @@ public record TaskConfig(
         @JsonProperty("negatives") Integer negatives,
         @JsonProperty("validate_every") Integer validateEvery,
         @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings,
-        @JsonProperty("executor") Executor executor) {
+        @JsonProperty("executor") Executor executor,
+        @JsonProperty("gc_every") Integer gcEvery) {
       this(epochs, batchSize,
           Optimization.of(lr, lrMultipliers, Optimization.FINETUNING_MULTIPLIERS, accumulate, weightDecay, betas, eps,
               warmup, clipNorm, noDecay, seed, dropout, executor),
           maxSteps,
           negatives == null ? 15 : negatives,
           validateEvery,
-          freezeEmbeddings != null && freezeEmbeddings);
+          freezeEmbeddings != null && freezeEmbeddings,
+          gcEvery == null ? 1 : gcEvery);
     }
 
     /**
@@ -123,7 +126,7 @@ public record TaskConfig(
         Boolean dropout, Integer maxSteps, Integer negatives, Integer validateEvery, Boolean freezeEmbeddings,
         Executor executor) {
       this(epochs, batchSize, accumulate, lr, lrMultipliers, weightDecay, betas, null, warmup, clipNorm, noDecay, seed,
-          dropout, maxSteps, negatives, validateEvery, freezeEmbeddings, executor);
+          dropout, maxSteps, negatives, validateEvery, freezeEmbeddings, executor, null);
     }
 
     /** The optimisation keys sit in {@code train} itself, beside {@code epochs}: written back flat. */
@@ -135,7 +138,7 @@ public record TaskConfig(
 
     /** The same block with another seed (a command line's {@code --seed}). */
     public Train withSeed(long seed) {
-      return new Train(epochs, batchSize, optimization.withSeed(seed), maxSteps, negatives, validateEvery, freezeEmbeddings);
+      return new Train(epochs, batchSize, optimization.withSeed(seed), maxSteps, negatives, validateEvery, freezeEmbeddings, gcEvery);
     }
   }
 
