@@ -86,6 +86,53 @@ class PipelineTest {
     }
   }
 
+  /**
+   * train.itm_negatives: hard, through the real batch assembly: every swapped row's ITM image is, pixel for pixel, the
+   * image of a record whose caption is as near the pair's as any other image's (400 draws over 13 other images miss the
+   * best with probability ~(12/13)^400), and with random negatives the chosen captions are on average farther.
+   */
+  @Test
+  void hardItmNegativesShowTheImageOfTheNearestCaption(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("syn");
+    SyntheticGenerator.generate(root, 20, 3);
+    try (DataPipeline p = DataPipeline.open(synthPairs(dir, root, 32), BadRecordPolicy.FAIL)) {
+      List<DataRecord> recs = p.records("train");
+      Map<String, float[]> pixels = new java.util.HashMap<>();
+      for (DataRecord r : recs) pixels.put(r.id(), new ClipTransform(32, ClipTransform.Kind.CLIP).apply(ImageDecoder.decode(r.image()), null));
+      double[] meanNearness = new double[2];
+      int k = 0;
+      for (org.m3ae.masking.ItmNegatives rule : org.m3ae.masking.ItmNegatives.values()) {
+        BatchOptions o = new BatchOptions(false, 0.15, null, true, 16, org.m3ae.masking.MlmMasking.PER_TOKEN, rule, 400);
+        double sum = 0;
+        int n = 0;
+        for (Batch b : epoch(p, o, 6, 5, 1)) {
+          for (int i = 0; i < b.size(); i++) {
+            if (b.get(BatchKeys.ITM_LABELS).getInt(i) == 1) continue;
+            String id = b.ids().get(i);
+            DataRecord own = recs.stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow();
+            float[] shown = b.get(BatchKeys.ITM_IMAGE).slice(i).dup().reshape(-1).toFloatVector();
+            DataRecord neg = recs.stream().filter(r -> java.util.Arrays.equals(pixels.get(r.id()), shown)).findFirst().orElseThrow();
+            var ownWords = org.m3ae.masking.ItmSampler.words(own.text());
+            double got = jaccard(ownWords, org.m3ae.masking.ItmSampler.words(neg.text()));
+            double best = recs.stream().filter(r -> !r.image().equals(own.image()))
+                .mapToDouble(r -> jaccard(ownWords, org.m3ae.masking.ItmSampler.words(r.text()))).max().orElseThrow();
+            if (rule == org.m3ae.masking.ItmNegatives.HARD) assertEquals(best, got, 1e-12, own.text() + " got " + neg.text());
+            sum += got;
+            n++;
+          }
+        }
+        assertTrue(n >= 6, "negatives seen: " + n);
+        meanNearness[k++] = sum / n;
+      }
+      assertTrue(meanNearness[1] > meanNearness[0] + 0.1, "hard " + meanNearness[1] + " against random " + meanNearness[0]);
+    }
+  }
+
+  static double jaccard(java.util.Set<String> a, java.util.Set<String> b) {
+    long common = a.stream().filter(b::contains).count();
+    return common / (double) (a.size() + b.size() - common);
+  }
+
   @Test
   void batchesAreDeterministicBySeedAndIndependentOfWorkerCount(@TempDir Path dir) throws Exception {
     Path root = dir.resolve("syn");
