@@ -97,8 +97,7 @@ public final class DemoCommand implements Callable<Integer> {
         teacher.completeExceptionally(e);
         throw e;
       }
-      RunConfig sc = new RunConfig(loaded.name(), loaded.model(), new RunConfig.Teacher(loaded.teacher().model(), t.weights().toString()),
-          loaded.studentInit(), loaded.data(), loaded.train(), loaded.objectives(), loaded.kd(), loaded.mask());
+      RunConfig sc = loaded.withTeacherWeights(t.weights().toString());
       PretrainRun.Result s = PretrainRun.run(sc, DISTILL_RUN, out.resolve("student-kd"), studentSteps, resume, List.of(), prefixed(o, "student-kd"));
       if (!noFinetune) vqa.put(KD, finetune(KD, sc, s, o));
       return new Lane(sc, s);
@@ -156,9 +155,9 @@ public final class DemoCommand implements Callable<Integer> {
   static final String TEACHER = "teacher", KD = "student, distilled", NO_KD = "student, no KD";
 
   private Map<String, Double> finetune(String label, RunConfig rc, PretrainRun.Result r, PrintStream o) {
-    String dir = "vqa-" + label.toLowerCase(Locale.ROOT).replaceAll("[^a-z]+", "-");
-    return DemoFinetune.finetuneAndScore(new DemoFinetune.Model(label, rc.model(), r.weights()), finetuneSteps, out.resolve(dir),
-        prefixed(o, dir));
+    DemoFinetune.Model m = new DemoFinetune.Model(label, rc.model(), r.weights());
+    String dir = "vqa-" + m.slug();
+    return DemoFinetune.finetuneAndScore(m, finetuneSteps, out.resolve(dir), prefixed(o, dir));
   }
 
   /** A stream that writes whole lines to {@code target}, each prefixed with the run's name, so two runs' logs interleave by line. */

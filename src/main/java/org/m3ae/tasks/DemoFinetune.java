@@ -20,7 +20,12 @@ public final class DemoFinetune {
   public static final String PIPELINE = "data-pipelines/synthetic-vqa.yaml";
 
   /** One pre-trained model to fine-tune: its row label, model config and weights. */
-  public record Model(String label, String config, Path weights) {}
+  public record Model(String label, String config, Path weights) {
+    /** The label as a file and run name: "student, no KD" → "student-no-kd". */
+    public String slug() {
+      return label.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+    }
+  }
 
   private DemoFinetune() {}
 
@@ -30,7 +35,7 @@ public final class DemoFinetune {
    * @return "open", "closed", "overall", "n", ... on the synthetic VQA test split
    */
   public static Map<String, Double> finetuneAndScore(Model m, int steps, Path dir, PrintStream out) {
-    TaskConfig tc = config("demo-vqa-" + m.label().replaceAll("[^A-Za-z0-9]+", "-"), m.config(), steps);
+    TaskConfig tc = config("demo-vqa-" + m.slug(), m.config(), steps);
     FinetuneRun.run(tc, null, m.weights(), dir, steps, List.of(), out);
     ModelConfig mc = ModelConfig.load(Path.of(m.config()));
     try (TaskData td = TaskData.open(tc, mc, dir)) {

@@ -40,10 +40,11 @@ public record RunConfig(
     if (mask.source() == null) mask = new Mask(teacher != null ? "both" : "random", mask.rStart(), mask.rEnd(), mask.ratio());
   }
 
-  /** The pre-feature-KD shape of a run config (no {@code feature_kd}). */
-  public RunConfig(String name, String model, Teacher teacher, String studentInit, Data data, Train train,
-      Objectives objectives, Kd kd, Mask mask) {
-    this(name, model, teacher, studentInit, data, train, objectives, kd, mask, null);
+  /** The same run distilling from other weights of the same teacher model (every other key kept, feature KD too). */
+  public RunConfig withTeacherWeights(String weights) {
+    if (teacher == null) throw new IllegalStateException(name + ": no teacher to point at " + weights);
+    return new RunConfig(name, model, new Teacher(teacher.model(), weights), studentInit, data, train, objectives, kd,
+        mask, featureKd);
   }
 
   /** The frozen teacher: its model config and a checkpoint of its weights (graph-layout safetensors or .sdz). */
