@@ -15,6 +15,7 @@ import org.m3ae.model.ParameterCount;
 import org.m3ae.model.Pass;
 import org.m3ae.model.RandomInputs;
 import org.m3ae.train.Executor;
+import org.m3ae.train.OpTimes;
 import org.m3ae.train.PlanCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -156,6 +157,7 @@ public final class Bench {
     collect();
 
     String trainWhat = null;
+    List<BenchReport.OpRow> trainProfile = null;
     long trainFlops = teacher == null ? FlopCount.pretrainStep(c) : FlopCount.distillStep(c, teacher);
     if (opt.train() && trainFactory != null) {
       try (TrainStep step = teacher == null
@@ -164,6 +166,7 @@ public final class Bench {
         trainWhat = step.description();
         train = timeSteps(step::run, step.batch(), trainFlops, "train (batch " + step.batch() + ")", opt.gcEachStep(),
             opt.trainWarmup());
+        if (opt.profile()) trainProfile = profileTrain(step);
       }
     }
     if (handoff != null) {
@@ -176,7 +179,7 @@ public final class Bench {
     }
     return new BenchReport.ModelResult(c.name(), params, ops, buildS, FlopCount.inference(c), trainFlops,
         FlopCount.pass(c, FlopCount.PassKind.INFERENCE).modules(), latency, inference, train, trainWhat, profile,
-        peerResult);
+        trainProfile, peerResult);
   }
 
   private void logPeer(PeerResult r, long params, BenchReport.Measurement inference, BenchReport.Measurement latency,
@@ -203,22 +206,63 @@ public final class Bench {
     return timeSteps(() -> plans.output(in, outs), batch, FlopCount.inference(c), what, false, opt.warmup());
   }
 
+  /**
+   * One forward at batch {@code batch}, timed per op: through a plan (each native call timed) with the plan executor,
+   * through SameDiff's session and a listener with {@code --executor session}. The gap between the wall time and the
+   * time inside ops is the executor's own.
+   */
   private List<BenchReport.OpRow> profileForward(M3aeGraph g, Pass p, int batch, ModelConfig c) {
     Map<String, INDArray> in = RandomInputs.forPass(g, p, batch, c.init().seed());
-    OpProfiler prof = new OpProfiler();
-    String out = p.name(Names.JOINT);
-    g.sd().output(in, List.of(prof), out); // warm
-    prof.reset();
+    List<String> out = List.of(p.name(Names.JOINT));
+    OpTimes times;
+    Runnable call;
+    if (opt.executor() == Executor.SESSION) {
+      OpProfiler prof = new OpProfiler();
+      times = prof.times();
+      call = () -> g.sd().output(in, List.of(prof), out.toArray(new String[0]));
+    } else {
+      PlanCache plans = new PlanCache(g.sd(), "profile");
+      plans.output(in, out); // builds the plan (a session call)
+      times = new OpTimes();
+      plans.timeOps(times);
+      call = () -> plans.output(in, out);
+    }
+    call.run(); // warm
+    times.reset();
     long t = System.nanoTime();
-    g.sd().output(in, List.of(prof), out);
+    call.run();
+    return opRows("profile, forward at batch " + batch, (System.nanoTime() - t) / 1e6, times, 1);
+  }
+
+  /**
+   * {@code repeats} more training steps with the gradient calls timed per op (the figures are per step). The feed,
+   * the task's own forwards and the update are outside the ops counted, inside the wall time.
+   */
+  private List<BenchReport.OpRow> profileTrain(TrainStep step) {
+    OpTimes times = new OpTimes();
+    if (!step.timeOps(times)) {
+      log.accept("  train profile: this step cannot time its ops (executor " + opt.executor() + ")");
+      return null;
+    }
+    int n = Math.max(1, opt.repeats());
+    long t = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      step.run();
+    }
     double wall = (System.nanoTime() - t) / 1e6;
-    log.accept(String.format("  profile: %.0f ms wall, %.0f ms inside %d ops (%.0f%%)", wall, prof.totalMs(),
-        prof.opsExecuted(), 100 * prof.totalMs() / wall));
+    step.timeOps(null);
+    return opRows("profile, training step (gradient calls)", wall, times, n);
+  }
+
+  /** The rows of a profile per call ("(wall)" first), with the first dozen logged. */
+  private List<BenchReport.OpRow> opRows(String what, double wallMs, OpTimes times, int calls) {
+    log.accept(String.format("  %s: %.0f ms wall, %.0f ms inside %d ops (%.0f%%)", what, wallMs / calls,
+        times.totalMs() / calls, times.opsExecuted() / calls, 100 * times.totalMs() / wallMs));
     List<BenchReport.OpRow> rows = new ArrayList<>();
-    rows.add(new BenchReport.OpRow("(wall)", 1, wall));
-    for (OpProfiler.Row r : prof.rows()) {
-      rows.add(new BenchReport.OpRow(r.op(), r.calls(), r.ms()));
-      if (rows.size() <= 12) log.accept(String.format("    %-24s %6d calls %9.1f ms", r.op(), r.calls(), r.ms()));
+    rows.add(new BenchReport.OpRow("(wall)", 1, wallMs / calls));
+    for (OpTimes.Row r : times.rows()) {
+      rows.add(new BenchReport.OpRow(r.op(), r.calls() / calls, r.ms() / calls));
+      if (rows.size() <= 16) log.accept(String.format("    %-24s %6d calls %9.1f ms", r.op(), r.calls() / calls, r.ms() / calls));
     }
     return rows;
   }

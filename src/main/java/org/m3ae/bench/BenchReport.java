@@ -91,14 +91,14 @@ public record BenchReport(
     }
   }
 
-  /** Per op type time of one profiled forward ("(wall)" first). */
+  /** Per op type time of one profiled forward or training step ("(wall)" first: the call's or step's wall time). */
   public record OpRow(String op, long calls, double ms) {}
 
   /** @param peer the PyTorch peer's figures for this model ({@code --peer}), else null */
   public record ModelResult(
       String name, long parameters, int inferenceOps, double buildSeconds, long inferenceFlopsPerPair,
       long trainFlopsPerPair, Map<String, Long> inferenceFlopsByModule, Measurement latency, Measurement inference,
-      Measurement train, String trainDescription, List<OpRow> profile, PeerResult peer) {}
+      Measurement train, String trainDescription, List<OpRow> profile, List<OpRow> trainProfile, PeerResult peer) {}
 
   public String toJson() {
     try {

@@ -1,9 +1,6 @@
 package org.m3ae.bench;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import org.m3ae.train.OpTimes;
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Operation;
@@ -14,19 +11,14 @@ import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Wall time between SameDiff's {@code preOpExecution} and {@code opExecution} callbacks, summed per op type: the time
- * spent inside ops (execution of the native kernel, including its output allocation). Comparing the sum with the
- * call's wall time shows how much goes to the executor itself (dependency tracking, shape inference, array
- * bookkeeping, garbage collection).
+ * Wall time between SameDiff's {@code preOpExecution} and {@code opExecution} callbacks, summed per op type into
+ * {@link OpTimes}: the time spent inside ops (the native kernel, including its output allocation) when a graph runs
+ * through SameDiff's session. Comparing the sum with the call's wall time shows how much goes to the executor itself
+ * (dependency tracking, shape inference, array bookkeeping, garbage collection).
  */
 public final class OpProfiler extends BaseListener {
-  /** Per op type: calls and summed milliseconds. */
-  public record Row(String op, long calls, double ms) {}
-
-  private final Map<String, long[]> byOp = new HashMap<>();
+  private final OpTimes times = new OpTimes();
   private long start;
-  private long totalNs;
-  private long ops;
 
   @Override
   public boolean isActive(Operation operation) {
@@ -41,34 +33,10 @@ public final class OpProfiler extends BaseListener {
   @Override
   public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext ctx, INDArray[] outputs) {
     long dt = System.nanoTime() - start;
-    String name = op.getOp().opName();
-    if (outputs != null && outputs.length > 0 && outputs[0] != null && "matmul".equals(name)) name += "/rank" + outputs[0].rank();
-    long[] a = byOp.computeIfAbsent(name, k -> new long[2]);
-    a[0]++;
-    a[1] += dt;
-    totalNs += dt;
-    ops++;
+    times.add(OpTimes.key(op.getOp().opName(), outputs != null && outputs.length > 0 ? outputs[0] : null), dt);
   }
 
-  public void reset() {
-    byOp.clear();
-    totalNs = 0;
-    ops = 0;
-  }
-
-  public double totalMs() {
-    return totalNs / 1e6;
-  }
-
-  public long opsExecuted() {
-    return ops;
-  }
-
-  /** The rows sorted by time, most expensive first. */
-  public List<Row> rows() {
-    List<Row> r = new ArrayList<>();
-    byOp.forEach((k, v) -> r.add(new Row(k, v[0], v[1] / 1e6)));
-    r.sort((x, y) -> Double.compare(y.ms(), x.ms()));
-    return r;
+  public OpTimes times() {
+    return times;
   }
 }

@@ -11,6 +11,15 @@ public interface TrainStep extends AutoCloseable {
   /** What one step contains, for the report (e.g. "MLM+MIM+ITM forward+backward, no update"). */
   String description();
 
+  /**
+   * From the next step on, the time of the step's ops goes to {@code t} (null: untimed).
+   *
+   * @return false where this step cannot time its ops (then {@code t} stays empty)
+   */
+  default boolean timeOps(org.m3ae.train.OpTimes t) {
+    return false;
+  }
+
   @Override
   default void close() {}
 }

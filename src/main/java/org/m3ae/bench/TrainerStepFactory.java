@@ -194,5 +194,10 @@ public final class TrainerStepFactory implements TrainStepFactory {
     public String description() {
       return description;
     }
+
+    @Override
+    public boolean timeOps(org.m3ae.train.OpTimes t) {
+      return trainer.timeOps(t);
+    }
   }
 }

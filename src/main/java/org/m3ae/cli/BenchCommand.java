@@ -58,7 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--sgemm-size", defaultValue = "2048", description = "Square sgemm size for the ceiling (default ${DEFAULT-VALUE}).")
   int sgemmSize;
 
-  @Option(names = "--profile", description = "Also time one inference forward per op type (SameDiff listener).")
+  @Option(names = "--profile", description = "Also time the ops of one inference forward and of the timed training steps, per op type (inside a replayed plan, or through a SameDiff listener with --executor session).")
   boolean profile;
 
   @Option(names = "--train-step", defaultValue = "trainer",

@@ -86,6 +86,7 @@ public final class GraphPlan {
   private final List<LongShapeDescriptor> createdShapes = new ArrayList<>();
   private final Set<INDArray> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
   private boolean released;
+  private OpTimes times;
 
   private GraphPlan(SameDiff sd, List<String> outputs) {
     this.sd = sd;
@@ -291,10 +292,23 @@ public final class GraphPlan {
       boundVariable.put(e.getKey(), now);
       arrays.put(e.getKey(), now);
     }
-    for (Step s : steps) exec(s);
+    if (times == null) {
+      for (Step s : steps) exec(s);
+    } else {
+      for (Step s : steps) {
+        long t = System.nanoTime();
+        exec(s);
+        times.add(OpTimes.key(s.fn().opName(), s.out().length > 0 ? s.out()[0] : null), System.nanoTime() - t);
+      }
+    }
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (String o : outputs) out.put(o, arrays.get(o));
     return out;
+  }
+
+  /** From the next call on, the time of every op goes to {@code t} (null: untimed, the default). */
+  public void timeOps(OpTimes t) {
+    times = t;
   }
 
   /** Bytes of the buffers holding the requested outputs (what a released plan keeps). */

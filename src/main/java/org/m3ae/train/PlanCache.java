@@ -37,6 +37,7 @@ public final class PlanCache {
   private String sessionOnly;
   private boolean transientPlans;
   private int builds;
+  private OpTimes times;
 
   /**
    * @param sd the graph to run (for training, its gradient function)
@@ -75,6 +76,7 @@ public final class PlanCache {
       return null;
     }
     builds++;
+    p.timeOps(times);
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (String o : outputs) out.put(o, p.outputArray(o));
     if (!transientPlans && p.pooledBytes() > budget) {
@@ -114,6 +116,15 @@ public final class PlanCache {
   public Map<String, INDArray> output(Map<String, INDArray> feed, List<String> outputs) {
     Map<String, INDArray> r = run(feed, outputs);
     return r != null ? r : sd.output(feed, outputs.toArray(new String[0]));
+  }
+
+  /**
+   * From the next call on, the time of every op of this graph's plans goes to {@code t} (null: untimed). A plan's
+   * first call, which builds it, is not timed: it runs through the session.
+   */
+  public void timeOps(OpTimes t) {
+    times = t;
+    for (GraphPlan p : plans.values()) p.timeOps(t);
   }
 
   /** Why this graph runs through the session, or null while it runs through plans. */

@@ -209,6 +209,17 @@ public final class Trainer {
     return b.toString();
   }
 
+  /**
+   * From the next step on, the time of every op of the gradient calls goes to {@code t} (null: untimed); the task's
+   * own forwards (a teacher's, the student's clean pass) are not included.
+   *
+   * @return whether any gradient call runs through plans (with the session executor nothing is timed here)
+   */
+  public boolean timeOps(OpTimes t) {
+    for (PlanCache c : plans.values()) c.timeOps(t);
+    return !plans.isEmpty();
+  }
+
   public AdamW optimizer() {
     return adam;
   }

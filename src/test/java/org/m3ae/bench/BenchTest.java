@@ -44,6 +44,25 @@ class BenchTest {
   }
 
   @Test
+  void profileTimesTheOpsOfPlannedForwardsAndTrainingSteps() {
+    // The micro checkpoint's model: the smallest config with every pass (MLM, MIM, ITM) and the fusion layers.
+    var models = List.of(Path.of("src/test/resources/ckpt/micro-m3ae.yaml"));
+    var opt = new Bench.Options(models, 2, 2, 2, 0, 1, 0, 0, true, false, true, false, 64, true);
+    var m = new Bench(opt, TrainSteps.factory(), null).run().models().get(0);
+    for (List<BenchReport.OpRow> rows : List.of(m.profile(), m.trainProfile())) {
+      assertEquals("(wall)", rows.get(0).op());
+      double inside = rows.stream().skip(1).mapToDouble(BenchReport.OpRow::ms).sum();
+      assertTrue(inside > 0 && inside <= rows.get(0).ms(), "time inside ops " + inside + " within the wall time " + rows);
+      assertTrue(rows.stream().anyMatch(r -> r.op().equals("matmul/rank2") && r.calls() > 0), rows.toString());
+      assertTrue(rows.stream().anyMatch(r -> r.op().equals("softmax")), rows.toString());
+    }
+    // the forward's ops are those of the inference graph (every op of a forward runs once); the step has gradients
+    long forwardOps = m.profile().stream().skip(1).mapToLong(BenchReport.OpRow::calls).sum();
+    assertTrue(forwardOps > 0 && forwardOps <= m.inferenceOps(), forwardOps + " ops timed, graph has " + m.inferenceOps());
+    assertTrue(m.trainProfile().stream().anyMatch(r -> r.op().equals("softmax_bp")), m.trainProfile().toString());
+  }
+
+  @Test
   void trainingStepsRunOnTinyConfig() {
     var cfg = org.m3ae.model.ModelConfig.load(Path.of("configs/models/tiny-student.yaml"));
     for (TrainStepFactory f : List.of(new TrainerStepFactory(true), new TrainerStepFactory(false), new GradientStepFactory())) {

@@ -77,7 +77,7 @@ class PeerTest {
     // Java figures beside the peer's, with the ratio Java ÷ PyTorch, in the table and through JSON.
     var stats = new Stats(60.0, 55.0, 70.0, 3);
     var m = new BenchReport.Measurement(4, stats, stats, 1, new MemorySampler.Peak(1, 1, 1), new long[0]);
-    var model = new BenchReport.ModelResult(c.name(), 4, 1, 0.1, 1, 1, Map.of(), null, m, null, null, null, r);
+    var model = new BenchReport.ModelResult(c.name(), 4, 1, 0.1, 1, 1, Map.of(), null, m, null, null, null, null, r);
     var report = new BenchReport(opt, null, BenchReport.Environment.capture(), new Sgemm.Result(64, 64, 64, stats), null,
         List.of(model), "", "torch 9.9 (stand-in)");
     String table = report.toTable();
