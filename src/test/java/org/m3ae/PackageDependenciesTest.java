@@ -28,7 +28,7 @@ class PackageDependenciesTest {
   /** Rank of each top-level package under {@code org.m3ae}: a package may import only packages of a lower rank. */
   static final Map<String, Integer> RANK = Map.ofEntries(Map.entry("model", 0), Map.entry("weights", 1),
       Map.entry("masking", 2), Map.entry("data", 3), Map.entry("train", 4), Map.entry("distill", 5), Map.entry("tasks", 5),
-      Map.entry("ablate", 6), Map.entry("bench", 6), Map.entry("ui", 7), Map.entry("cli", 8));
+      Map.entry("ablate", 6), Map.entry("demo", 6), Map.entry("bench", 6), Map.entry("ui", 7), Map.entry("cli", 8));
 
   @Test
   void importsPointFromLaterStagesToEarlierOnesWithoutCycles() throws Exception {

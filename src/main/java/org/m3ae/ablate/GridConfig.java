@@ -68,7 +68,7 @@ public record GridConfig(
   /** One row of the table: a label, optionally another base run config, and overrides of the run config. */
   public record Variant(@JsonProperty(required = true) String label, String run, ObjectNode overrides) {}
 
-  /** Image–text matching on held-out pairs of the pre-training pipeline (DemoCommand's: split test, batch 32, seed 0). */
+  /** Image–text matching on held-out pairs of the pre-training pipeline (the demo's: split test, batch 32, seed 0). */
   public record Itm(String split, @JsonProperty("batch_size") Integer batchSize, Long seed) {
     public Itm {
       split = split == null ? "test" : split;
