@@ -101,8 +101,9 @@ public final class PretrainRun {
       if (needTeacher) RobertaIdsGuard.checkWeights(Path.of(rc.teacher().weights()), data.tokenizer());
       for (var e : offline.entrySet()) checkCoverage(e.getValue(), data, rc.data().split());
       Teacher teacher = needTeacher ? Teacher.load(teacherCfg, Path.of(rc.teacher().weights()), graph.teacherPasses()) : null;
-      BatchOptions opts = new BatchOptions(true, 0.15, new RandomPatchMaskSampler(rc.mask().ratio()), true, model.vision().patchSize(),
-          rc.train().mlmMasking(), rc.train().itmNegatives(), rc.train().itmCandidates());
+      BatchOptions opts = BatchOptions.pretraining().withMlm(0.15, rc.train().mlmMasking())
+          .withMim(new RandomPatchMaskSampler(rc.mask().ratio())).withItm(rc.train().itmNegatives(), rc.train().itmCandidates())
+          .withPatchSize(model.vision().patchSize());
       long seed = opt.seed();
       try (BatchStream stream = new BatchStream(data, rc.data().split(), opts, rc.train().batchSize(), seed, rc.data().workers())) {
         Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpoints());

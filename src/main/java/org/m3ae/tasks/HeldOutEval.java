@@ -48,7 +48,7 @@ public final class HeldOutEval {
     var pc = PipelineLoader.load(Path.of(rc.data().pipeline())).withImageSize(m.vision().imageSize());
     if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
     String logits = g.pass("").mlmLogits().name();
-    BatchOptions opts = new BatchOptions(true, 0.15, null, false, m.vision().patchSize(), rc.train().mlmMasking());
+    BatchOptions opts = BatchOptions.plain().withMlm(0.15, rc.train().mlmMasking()).withPatchSize(m.vision().patchSize());
     int n = 0, right = 0;
     double loss = 0;
     try (DataPipeline data = DataPipeline.open(pc, BadRecordPolicy.SKIP);

@@ -8,6 +8,7 @@ import org.m3ae.data.pipeline.BatchKeys;
 import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.pipeline.PrefetchingBatchIterator;
+import org.m3ae.masking.ItmNegatives;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
@@ -65,7 +66,7 @@ public final class ItmAccuracy {
   /** Scores every pair of {@code split} once. */
   public static Result evaluate(M3aeGraph g, DataPipeline data, String split, int batch, long seed, int workers) {
     String logits = g.pass("").itmLogits().name();
-    BatchOptions opts = new BatchOptions(false, 0, null, true, g.config().vision().patchSize());
+    BatchOptions opts = BatchOptions.plain().withItm(ItmNegatives.RANDOM, 1).withPatchSize(g.config().vision().patchSize());
     int n = 0, right = 0;
     double loss = 0;
     try (PrefetchingBatchIterator it = data.batches(split, opts, batch, seed, 0, false, false, workers)) {

@@ -102,7 +102,7 @@ class PipelineTest {
       double[] meanNearness = new double[2];
       int k = 0;
       for (org.m3ae.masking.ItmNegatives rule : org.m3ae.masking.ItmNegatives.values()) {
-        BatchOptions o = new BatchOptions(false, 0.15, null, true, 16, org.m3ae.masking.MlmMasking.PER_TOKEN, rule, 400);
+        BatchOptions o = BatchOptions.plain().withItm(rule, 400);
         double sum = 0;
         int n = 0;
         for (Batch b : epoch(p, o, 6, 5, 1)) {

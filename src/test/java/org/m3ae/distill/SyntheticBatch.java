@@ -6,7 +6,6 @@ import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
-import org.m3ae.masking.RandomPatchMaskSampler;
 import org.m3ae.train.BatchStream;
 
 /** The first pre-training batch of the embedded synthetic pipeline: 4 pairs, MLM 15 %, random 75 % patch mask. */
@@ -17,7 +16,7 @@ final class SyntheticBatch {
     try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
         .withImageSize(imageSize), BadRecordPolicy.SKIP);
         BatchStream stream = new BatchStream(data, "train",
-            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16, org.m3ae.masking.MlmMasking.PER_TOKEN), 4, seed, 1)) {
+            BatchOptions.pretraining().withMlm(0.15, org.m3ae.masking.MlmMasking.PER_TOKEN), 4, seed, 1)) {
       return stream.next();
     }
   }

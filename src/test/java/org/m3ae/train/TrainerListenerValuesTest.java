@@ -19,7 +19,6 @@ import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.distill.DistillTask;
 import org.m3ae.distill.PretrainGraph;
-import org.m3ae.masking.RandomPatchMaskSampler;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.ModelConfigLoader;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -90,7 +89,7 @@ class TrainerListenerValuesTest {
     try (DataPipeline data = DataPipeline.open(PipelineLoader.load(Path.of("data-pipelines/synthetic.yaml"))
         .withImageSize(cfg.vision().imageSize()), BadRecordPolicy.SKIP);
         BatchStream stream = new BatchStream(data, "train",
-            new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16), 4, 7, 1)) {
+            BatchOptions.pretraining(), 4, 7, 1)) {
       Trainer.Settings s = new Trainer.Settings(3, 1, LrSchedule.of(1e-3, 0.34, 3),
           Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 5.0, LrGroup.HEADS, 5.0), 1.0, 0);
       new Trainer(recording, stream::next, s, new AdamW(new AdamW.Settings(0.9, 0.98, 1e-8, 0.01)), List.of(check))

@@ -20,24 +20,44 @@ import org.m3ae.masking.RandomPatchMaskSampler;
 public record BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize,
     MlmMasking mlmMasking, ItmNegatives itmNegatives, int itmCandidates) {
 
-  /** With M3AE's whole-word MLM masking. */
-  public BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize) {
-    this(mlm, mlmProbability, mimSampler, itm, patchSize, MlmMasking.WHOLE_WORD);
-  }
-
-  /** With M3AE's random ITM negatives. */
-  public BatchOptions(boolean mlm, double mlmProbability, PatchMaskSampler mimSampler, boolean itm, int patchSize,
-      MlmMasking mlmMasking) {
-    this(mlm, mlmProbability, mimSampler, itm, patchSize, mlmMasking, ItmNegatives.RANDOM, 1);
-  }
-
-  /** Pre-training: MLM + MIM (75%) + ITM, as SPEC §2.1. */
+  /**
+   * Pre-training as SPEC §2.1 and M3AE: MLM at 15 % with whole-word masking, MIM with a random 75 % patch mask, ITM
+   * with random negatives, 16 px patches. Adjust with the {@code with…} methods.
+   */
   public static BatchOptions pretraining() {
-    return new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16);
+    return new BatchOptions(true, 0.15, new RandomPatchMaskSampler(0.75), true, 16, MlmMasking.WHOLE_WORD,
+        ItmNegatives.RANDOM, 1);
   }
 
   /** Fine-tuning and evaluation: image, text and the task's labels only. */
   public static BatchOptions plain() {
-    return new BatchOptions(false, 0.15, null, false, 16);
+    return new BatchOptions(false, 0.15, null, false, 16, MlmMasking.WHOLE_WORD, ItmNegatives.RANDOM, 1);
+  }
+
+  /** MLM corruption and labels at {@code probability} with {@code masking}. */
+  public BatchOptions withMlm(double probability, MlmMasking masking) {
+    return new BatchOptions(true, probability, mimSampler, itm, patchSize, masking, itmNegatives, itmCandidates);
+  }
+
+  public BatchOptions withoutMlm() {
+    return new BatchOptions(false, mlmProbability, mimSampler, itm, patchSize, mlmMasking, itmNegatives, itmCandidates);
+  }
+
+  /** MIM arrays from {@code sampler}; null: none. */
+  public BatchOptions withMim(PatchMaskSampler sampler) {
+    return new BatchOptions(mlm, mlmProbability, sampler, itm, patchSize, mlmMasking, itmNegatives, itmCandidates);
+  }
+
+  /** ITM images and labels, negatives picked by {@code negatives} among {@code candidates} (1 for random). */
+  public BatchOptions withItm(ItmNegatives negatives, int candidates) {
+    return new BatchOptions(mlm, mlmProbability, mimSampler, true, patchSize, mlmMasking, negatives, candidates);
+  }
+
+  public BatchOptions withoutItm() {
+    return new BatchOptions(mlm, mlmProbability, mimSampler, false, patchSize, mlmMasking, itmNegatives, itmCandidates);
+  }
+
+  public BatchOptions withPatchSize(int size) {
+    return new BatchOptions(mlm, mlmProbability, mimSampler, itm, size, mlmMasking, itmNegatives, itmCandidates);
   }
 }
