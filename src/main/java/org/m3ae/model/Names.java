@@ -6,6 +6,14 @@ package org.m3ae.model;
  * unqualified. Shapes: B batch, Li image tokens (CLS + patches, or CLS + visible patches), Lt text tokens, h heads.
  */
 public final class Names {
+  /**
+   * The name of tensor {@code name} in pass {@code pass}: {@code "mlm/text.hidden.3"}, or the plain name in the unnamed
+   * (inference) pass. The one place a pass qualifies its names: graphs, feeds and callers all go through it.
+   */
+  public static String qualified(String pass, String name) {
+    return pass.isEmpty() ? name : pass + "/" + name;
+  }
+
   private Names() {}
 
   // ---- inputs

@@ -43,7 +43,7 @@ public final class Nn {
 
   /** The pass-qualified name of a public tensor, e.g. {@code "mlm/text.hidden.3"}. */
   public String qualify(String name) {
-    return prefix.isEmpty() ? name : prefix + "/" + name;
+    return Names.qualified(prefix, name);
   }
 
   /** Gives {@code v} its stable public name so callers can request it (see {@link Names}). */

@@ -33,6 +33,6 @@ public record Pass(
 
   /** The pass-qualified name of a {@link Names} entry (placeholders included). */
   public String name(String plain) {
-    return spec.name().isEmpty() ? plain : spec.name() + "/" + plain;
+    return Names.qualified(spec.name(), plain);
   }
 }

@@ -63,9 +63,9 @@ public final class RandomInputs {
       m.put(p.name(Names.IMAGE_KEEP_IDS), Nd4j.createFromArray(keep));
     }
     if (p.spec().training()) {
-      String prefix = p.spec().name().isEmpty() ? "" : p.spec().name() + "/";
+      String prefix = Names.qualified(p.spec().name(), "dropout/");
       g.dropout().identity(batch, dt).forEach((k, val) -> {
-        if (k.startsWith(prefix + "dropout/")) m.put(k, val);
+        if (k.startsWith(prefix)) m.put(k, val);
       });
     }
     return m;

@@ -36,8 +36,8 @@ public final class VocabSelect {
     int[][] ids = new int[passes.size()][];
     int n = 0;
     for (String p : passes) {
-      INDArray t = feed.get(qualified(p, Names.TEXT_IDS));
-      if (t == null) throw new IllegalArgumentException("feed has no '" + qualified(p, Names.TEXT_IDS) + "' to select words for");
+      INDArray t = feed.get(Names.qualified(p, Names.TEXT_IDS));
+      if (t == null) throw new IllegalArgumentException("feed has no '" + Names.qualified(p, Names.TEXT_IDS) + "' to select words for");
       ids[n++] = t.castTo(DataType.INT32).dup('c').data().asInt();
     }
     int[] vocab = Arrays.stream(ids).flatMapToInt(Arrays::stream).distinct().sorted().toArray();
@@ -57,7 +57,7 @@ public final class VocabSelect {
       int[] row = ids[n++];
       float[] sel = new float[row.length * u];
       for (int i = 0; i < row.length; i++) sel[i * u + Arrays.binarySearch(vocab, row[i])] = 1f;
-      feed.put(qualified(p, SELECT), Nd4j.create(sel, new long[] {row.length, u}, 'c').castTo(table.dataType()));
+      feed.put(Names.qualified(p, SELECT), Nd4j.create(sel, new long[] {row.length, u}, 'c').castTo(table.dataType()));
     }
     INDArray picked = Nd4j.zeros(table.dataType(), u, table.columns()); // [U, D]
     if (vocab.length > 0) {
@@ -80,9 +80,5 @@ public final class VocabSelect {
     int[] v = ids.castTo(DataType.INT32).data().asInt();
     for (int i = 0; i < v.length; i++) if (v[i] >= 0) full.putRow(v[i], g.getRow(i)); // -1: bucket padding
     grads.merge(TABLE, full, INDArray::addi);
-  }
-
-  private static String qualified(String pass, String name) {
-    return pass.isEmpty() ? name : pass + "/" + name;
   }
 }

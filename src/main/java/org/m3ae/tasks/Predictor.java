@@ -58,9 +58,9 @@ public final class Predictor implements AutoCloseable {
     this.manifest = manifest;
     this.tokenizer = tokenizer;
     this.transform = new ClipTransform(manifest.imageSize(), ClipTransform.Kind.CLIP);
-    this.image = TaskGraph.PASS + "/" + Names.IMAGE;
-    this.ids = TaskGraph.PASS + "/" + Names.TEXT_IDS;
-    this.mask = TaskGraph.PASS + "/" + Names.TEXT_MASK;
+    this.image = Names.qualified(TaskGraph.PASS, Names.IMAGE);
+    this.ids = Names.qualified(TaskGraph.PASS, Names.TEXT_IDS);
+    this.mask = Names.qualified(TaskGraph.PASS, Names.TEXT_MASK);
     if (sd.getVariable(TaskGraph.LOGITS) == null) throw new IllegalArgumentException("the model has no output '" + TaskGraph.LOGITS + "'");
   }
 
