@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.model.ModelConfig;
-import org.m3ae.train.LrGroup;
 
 /**
  * The {@code demo}'s fine-tuning: each pre-trained model of the demo (teacher, distilled student, undistilled student)
@@ -53,23 +52,11 @@ public final class DemoFinetune {
     }
   }
 
-  /**
-   * A JVM collection every 25 steps, not every step (the default): the demo runs two lanes in one JVM and a full
-   * collection stops both; at every step they took half the wall time (docs/training.md, "Generator v4").
-   */
-  static final int GC_EVERY = 25;
+  /** The demo's fine-tuning settings (batch, learning rate, validation, collection): one file, like every run's. */
+  public static final Path CONFIG = Path.of("configs/runs/vqa-synth-demo.yaml");
 
-  /**
-   * Synthetic VQA: batch 64, lr 1e-3 as the synthetic pre-training, every group at ×1, validation every 50 steps on the
-   * val split. Chosen on the val split (docs/training.md, "VQA on the synthetic set"): with batch 32 and heads ×5 the
-   * closed questions stayed at their priors for 600 steps; batch 64 with ×1 leaves them at step ~400.
-   */
   static TaskConfig config(String name, String model, int steps) {
-    return new TaskConfig(name, "vqa", model, null,
-        new TaskConfig.Data(PIPELINE, null, 2, "skip", "train", "val", null, null, "test", null, null),
-        new TaskConfig.Train(1000, 64, 1, 1e-3, Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 1.0), 0.01, null,
-            null, 0.1, 1.0, org.m3ae.train.NoDecay.NORMS_AND_GAINS, 0L, true, steps, null, 50, false, null, GC_EVERY),
-        new TaskConfig.Eval(64, null, null));
+    return TaskConfig.load(CONFIG).forRun(name, model, steps);
   }
 
   /**

@@ -117,18 +117,6 @@ public record TaskConfig(
           gcEvery == null ? 1 : gcEvery);
     }
 
-    /**
-     * The keys without {@code eps} (the default), in the order fine-tuning configs were built in code before they
-     * shared {@link Optimization}'s keys ({@code DemoFinetune.config}).
-     */
-    public Train(int epochs, int batchSize, Integer accumulate, double lr, Map<LrGroup, Double> lrMultipliers,
-        Double weightDecay, List<Double> betas, Double warmup, Double clipNorm, NoDecay noDecay, Long seed,
-        Boolean dropout, Integer maxSteps, Integer negatives, Integer validateEvery, Boolean freezeEmbeddings,
-        Executor executor) {
-      this(epochs, batchSize, accumulate, lr, lrMultipliers, weightDecay, betas, null, warmup, clipNorm, noDecay, seed,
-          dropout, maxSteps, negatives, validateEvery, freezeEmbeddings, executor, null);
-    }
-
     /** The optimisation keys sit in {@code train} itself, beside {@code epochs}: written back flat. */
     @Override
     @JsonUnwrapped
@@ -152,6 +140,13 @@ public record TaskConfig(
       chunk = chunk == null ? 256 : chunk;
       rerankK = rerankK == null ? 0 : rerankK;
     }
+  }
+
+  /** The same settings for another run: its name, model config and step cap (the demo fine-tunes three models so). */
+  public TaskConfig forRun(String runName, String modelConfig, int maxSteps) {
+    Train t = new Train(train.epochs(), train.batchSize(), train.optimization(), maxSteps, train.negatives(),
+        train.validateEvery(), train.freezeEmbeddings(), train.gcEvery());
+    return new TaskConfig(runName, task, modelConfig, init, data, t, eval);
   }
 
   public TaskKind kind() {

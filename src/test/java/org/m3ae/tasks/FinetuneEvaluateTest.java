@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +23,6 @@ import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.testing.Edits;
-import org.m3ae.train.LrGroup;
 
 /**
  * End to end on the tiny student and the embedded synthetic VQA set: carve a validation split, fine-tune two steps,
@@ -50,10 +48,16 @@ class FinetuneEvaluateTest {
   }
 
   static TaskConfig config(int steps) {
-    return new TaskConfig("vqa-test", "vqa", DemoFinetune.STUDENT_MODEL, "none",
-        new TaskConfig.Data(pipelineWithoutVal(), null, 2, "skip", "train", null, 0.1, 0L, "test", null, null),
-        new TaskConfig.Train(1, 16, 1, 5e-4, Map.of(LrGroup.HEADS, 10.0), 0.01, null, 0.1, 1.0, null, 0L, true, steps, null, null, false, null),
-        new TaskConfig.Eval(128, null, null));
+    return Configs.task(dir.resolve("vqa-test.yaml"), """
+        name: vqa-test
+        task: vqa
+        model: %s
+        init: none
+        data: {pipeline: %s, workers: 2, on_bad_record: skip, train_split: train, val_fraction: 0.1, val_seed: 0, test_split: test}
+        train: {epochs: 1, batch_size: 16, lr: 5.0e-4, lr_multipliers: {heads: 10}, weight_decay: 0.01, warmup: 0.1,
+          clip_norm: 1.0, seed: 0, dropout: true, max_steps: %d}
+        eval: {batch_size: 128}
+        """.formatted(DemoFinetune.STUDENT_MODEL, pipelineWithoutVal(), steps));
   }
 
   @BeforeAll

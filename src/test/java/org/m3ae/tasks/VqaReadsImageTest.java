@@ -15,7 +15,6 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.m3ae.train.LrGroup;
 
 /**
  * The VQA head must read the image (docs/training.md, "VQA on the synthetic set"). Every question here is the same
@@ -30,11 +29,16 @@ class VqaReadsImageTest {
   @Test
   void aShortFineTuneAnswersFromTheImage() throws Exception {
     Path pipeline = writeSideSet(dir.resolve("data"), 64, 16, 24);
-    TaskConfig tc = new TaskConfig("vqa-side", "vqa", DemoFinetune.STUDENT_MODEL, "none",
-        new TaskConfig.Data(pipeline.toString(), null, 1, "fail", "train", "val", null, null, "test", null, null),
-        new TaskConfig.Train(100, 16, 1, 1e-3, Map.of(LrGroup.HEADS, 1.0), 0.01, null, 0.1, 1.0, null, 0L, false, 60, null, 60,
-            false, null),
-        new TaskConfig.Eval(64, null, null));
+    TaskConfig tc = Configs.task(dir.resolve("vqa-side.yaml"), """
+        name: vqa-side
+        task: vqa
+        model: %s
+        init: none
+        data: {pipeline: %s, workers: 1, on_bad_record: fail, train_split: train, val_split: val, test_split: test}
+        train: {epochs: 100, batch_size: 16, lr: 1.0e-3, lr_multipliers: {heads: 1}, weight_decay: 0.01, warmup: 0.1,
+          clip_norm: 1.0, seed: 0, dropout: false, max_steps: 60, validate_every: 60}
+        eval: {batch_size: 64}
+        """.formatted(DemoFinetune.STUDENT_MODEL, pipeline, 60));
     Path run = dir.resolve("run");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     FinetuneRun.run(tc, null, null, run, null, List.of(), new PrintStream(log, true));
