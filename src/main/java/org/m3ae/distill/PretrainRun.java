@@ -25,6 +25,7 @@ import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.PassSpec;
+import org.m3ae.model.Stack;
 import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
 import org.m3ae.train.CheckpointListener;
@@ -257,7 +258,7 @@ public final class PretrainRun {
     }
   }
 
-  static Map<StudentInit.Stack, int[]> studentInitMapping(Map<StudentInit.Stack, Integer> teacherLayers, ModelConfig student) {
+  static Map<Stack, int[]> studentInitMapping(Map<Stack, Integer> teacherLayers, ModelConfig student) {
     return StudentInit.mapping(teacherLayers, student, LayerMapping.LAST_OF_BLOCK, Map.of());
   }
 
@@ -297,17 +298,17 @@ public final class PretrainRun {
     return out;
   }
 
-  static Map<KdMapping.Stack, int[]> overrides(RunConfig rc) {
-    Map<KdMapping.Stack, int[]> o = new EnumMap<>(KdMapping.Stack.class);
+  static Map<Stack, int[]> overrides(RunConfig rc) {
+    Map<Stack, int[]> o = new EnumMap<>(Stack.class);
     if (rc.kd().layers() == null) return o;
     for (var e : rc.kd().layers().entrySet()) {
       int[] v = e.getValue().stream().mapToInt(Integer::intValue).toArray();
       switch (e.getKey()) {
-        case "vision" -> o.put(KdMapping.Stack.VISION, v);
-        case "text" -> o.put(KdMapping.Stack.TEXT, v);
+        case "vision" -> o.put(Stack.VISION, v);
+        case "text" -> o.put(Stack.TEXT, v);
         case "fusion" -> {
-          o.put(KdMapping.Stack.FUSION_TEXT, v);
-          o.put(KdMapping.Stack.FUSION_IMAGE, v);
+          o.put(Stack.FUSION_TEXT, v);
+          o.put(Stack.FUSION_IMAGE, v);
         }
         default -> throw new IllegalArgumentException("kd.layers." + e.getKey() + ": unknown stack (vision, text, fusion)");
       }
