@@ -71,9 +71,6 @@ public final class PretrainGraph {
   public static final String ITM_LABELS = "itm/labels";
   public static final String KD_ROWS = "kd/rows";
 
-  /** The most recently built graph, for tests that inject faults into a running run. */
-  static volatile PretrainGraph lastBuilt;
-
   private final M3aeGraph graph;
   private final ModelConfig cfg;
   private final ModelConfig teacherCfg;
@@ -153,7 +150,6 @@ public final class PretrainGraph {
     Pass itm = graph.addPass(training(ITM, Head.ITM));
     Pass feat = features == null ? null : graph.addPass(PassSpec.inference().withName(FEAT).withTraining(true));
     lossOrder.addAll(addObjectives(graph, mlm, mim, itm, feat));
-    lastBuilt = this;
   }
 
   private static PassSpec training(String name, Head head) {

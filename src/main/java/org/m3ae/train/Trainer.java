@@ -1,6 +1,7 @@
 package org.m3ae.train;
 
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -84,6 +85,7 @@ public final class Trainer {
 
   /** Runs steps {@code start} … {@code steps − 1}. */
   public void run(Path runDir, int start) {
+    for (TrainingListener l : listeners) l.onParameters(Collections.unmodifiableMap(params));
     for (TrainingListener l : listeners) l.onStart(runDir, start, s.steps());
     int step = start;
     Throwable failure = null;
