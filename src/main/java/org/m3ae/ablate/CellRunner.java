@@ -21,6 +21,7 @@ import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.tasks.TaskManifest;
 import org.m3ae.train.Checkpoints;
 import org.m3ae.train.RunConfig;
+import org.m3ae.train.RunDir;
 
 /**
  * Runs one cell, or one shared run, resumably. Each stage leaves a marker file when it is complete and is skipped
@@ -69,7 +70,7 @@ final class CellRunner {
     Evaluation.Report vqa = Evaluation.run(c.finetune(), ft, split, c.testDir(), null, 0, true, out);
     Map<String, Double> majority = vqa.others().getOrDefault("majority answer (train)", Map.of());
     ModelConfig model = ModelConfig.load(Path.of(c.run().model()));
-    ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.pretrainDir().resolve("model.safetensors"),
+    ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.pretrainDir().resolve(RunDir.WEIGHTS),
         Path.of(c.run().data().pipeline()), c.run().data().root(), itm.split(), itm.batchSize(), itm.seed());
     seconds.put("evaluate", (System.nanoTime() - t0) / 1e9);
     seconds.put("total", seconds.values().stream().mapToDouble(Double::doubleValue).sum());

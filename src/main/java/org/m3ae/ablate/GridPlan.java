@@ -11,6 +11,7 @@ import org.m3ae.model.ConfigException;
 import org.m3ae.tasks.DemoFinetune;
 import org.m3ae.tasks.TaskConfig;
 import org.m3ae.train.RunConfig;
+import org.m3ae.train.RunDir;
 
 /**
  * A grid laid out on disk: every shared run and every cell (variant × seed) with its merged run and fine-tuning
@@ -36,7 +37,7 @@ public final class GridPlan {
     }
 
     public Path weights() {
-      return runDir().resolve("model.safetensors");
+      return runDir().resolve(RunDir.WEIGHTS);
     }
 
     public Path doneFile() {
@@ -129,7 +130,7 @@ public final class GridPlan {
         Path runFile = dir.resolve(RUN_FILE);
         RunConfig rc = ConfigTree.writeAndLoad(run, runFile, RunConfig::load, where, started);
 
-        ObjectNode ft = finetuneTree(g, gridFile, name, rc.model(), dir.resolve("pretrain").resolve("model.safetensors"), seed);
+        ObjectNode ft = finetuneTree(g, gridFile, name, rc.model(), dir.resolve("pretrain").resolve(RunDir.WEIGHTS), seed);
         Path ftFile = dir.resolve(FINETUNE_FILE);
         TaskConfig tc = ConfigTree.writeAndLoad(ft, ftFile, TaskConfig::load, where + " (finetune)", started);
         cells.add(new Cell(vi, v, seed, dir, runFile, rc, ftFile, tc));

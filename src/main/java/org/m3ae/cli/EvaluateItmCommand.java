@@ -7,6 +7,7 @@ import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.HeldOutEval;
 import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.train.RunConfig;
+import org.m3ae.train.RunDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,8 +43,8 @@ public final class EvaluateItmCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RunConfig rc = RunConfig.load(config);
-    Path weights = checkpoint != null ? checkpoint : Path.of("runs", rc.name(), "model.safetensors");
-    if (Files.isDirectory(weights)) weights = weights.resolve("model.safetensors");
+    Path weights = checkpoint != null ? checkpoint : Path.of("runs", rc.name(), RunDir.WEIGHTS);
+    if (Files.isDirectory(weights)) weights = weights.resolve(RunDir.WEIGHTS);
     if (!Files.isRegularFile(weights)) {
       throw new IllegalArgumentException(weights + ": no such weights file (pass --checkpoint)");
     }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Stack;
 import org.m3ae.weights.LayerMapping;
 import org.m3ae.weights.SameDiffSource;
 import org.m3ae.weights.TensorSource;
@@ -62,17 +63,17 @@ public final class InitStudentCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     TensorSource t = openTeacher(teacher, teacherConfig);
     ModelConfig cfg = ModelConfig.load(config);
-    Map<StudentInit.Stack, Integer> tl = StudentInit.layers(t);
-    Map<StudentInit.Stack, int[]> overrides = new EnumMap<>(StudentInit.Stack.class);
+    Map<Stack, Integer> tl = StudentInit.layers(t);
+    Map<Stack, int[]> overrides = new EnumMap<>(Stack.class);
     if (explicit != null) {
       for (String e : explicit) {
         int eq = e.indexOf('=');
         if (eq < 0) throw new IllegalArgumentException("--map wants stack=i,j,...: " + e);
-        StudentInit.Stack s = StudentInit.Stack.valueOf(e.substring(0, eq).trim().toUpperCase(Locale.ROOT));
+        Stack s = Stack.valueOf(e.substring(0, eq).trim().toUpperCase(Locale.ROOT));
         overrides.put(s, LayerMapping.explicit(e.substring(eq + 1), tl.get(s), s.layers(cfg)));
       }
     }
-    Map<StudentInit.Stack, int[]> m = StudentInit.mapping(tl, cfg, LayerMapping.parse(mapping), overrides);
+    Map<Stack, int[]> m = StudentInit.mapping(tl, cfg, LayerMapping.parse(mapping), overrides);
     System.out.print("layer mapping (" + mapping + (overrides.isEmpty() ? "" : ", with explicit overrides") + "):\n"
         + StudentInit.describe(m, tl));
     M3aeGraph g = WeightImport.withPretrainingHeads(cfg);

@@ -72,6 +72,9 @@ public final class SkipReport {
     return sb.toString().stripTrailing();
   }
 
+  /** The file {@link #write} writes. */
+  public static final String FILE = "bad-records.json";
+
   /** Writes {@code bad-records.json} into {@code dir} (next to a run's metrics). */
   public synchronized Path write(Path dir) throws IOException {
     Files.createDirectories(dir);
@@ -81,7 +84,7 @@ public final class SkipReport {
     Map<String, List<String>> ex = new LinkedHashMap<>();
     examples.forEach((r, l) -> ex.put(r.name().toLowerCase(java.util.Locale.ROOT), l));
     doc.put("examples", ex);
-    Path f = dir.resolve("bad-records.json");
+    Path f = dir.resolve(FILE);
     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(f.toFile(), doc);
     return f;
   }

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Stack;
 import org.m3ae.weights.LayerMapping;
 
 /**
@@ -17,28 +18,6 @@ import org.m3ae.weights.LayerMapping;
  * builds 11 blocks (SPEC §1.1), so the vision stack uses 11/4 and 11/6 — printed at the start of every run.
  */
 public record KdMapping(Map<Stack, int[]> attention, Map<Stack, int[]> hidden) {
-  /** The stacks that are distilled. */
-  public enum Stack {
-    VISION("vision"),
-    TEXT("text"),
-    FUSION_TEXT("fusion.text"),
-    FUSION_IMAGE("fusion.image");
-
-    public final String label;
-
-    Stack(String label) {
-      this.label = label;
-    }
-
-    public int layers(ModelConfig c) {
-      return switch (this) {
-        case VISION -> c.vision().encoder().layers();
-        case TEXT -> c.text().encoder().layers();
-        case FUSION_TEXT, FUSION_IMAGE -> c.fusion().layers();
-      };
-    }
-  }
-
   /**
    * @param overrides explicit attention partners per stack (teacher layer indices, one per student layer); the
    *     hidden partners follow them (index i+1 ← override[i]+1)
@@ -46,12 +25,12 @@ public record KdMapping(Map<Stack, int[]> attention, Map<Stack, int[]> hidden) {
   public static KdMapping of(ModelConfig teacher, ModelConfig student, Map<Stack, int[]> overrides) {
     Map<Stack, int[]> att = new LinkedHashMap<>();
     Map<Stack, int[]> hid = new LinkedHashMap<>();
-    for (Stack s : Stack.values()) {
+    for (Stack s : Stack.ENCODERS) {
       int t = s.layers(teacher), n = s.layers(student);
       int[] a = overrides.containsKey(s) ? overrides.get(s) : LayerMapping.LAST_OF_BLOCK.map(t, n);
-      if (a.length != n) throw new IllegalArgumentException(s.label + ": " + a.length + " partners for " + n + " student layers");
+      if (a.length != n) throw new IllegalArgumentException(s.label() + ": " + a.length + " partners for " + n + " student layers");
       for (int x : a) {
-        if (x < 0 || x >= t) throw new IllegalArgumentException(s.label + ": teacher layer " + x + " not in 0.." + (t - 1));
+        if (x < 0 || x >= t) throw new IllegalArgumentException(s.label() + ": teacher layer " + x + " not in 0.." + (t - 1));
       }
       int[] h = new int[n + 1];
       for (int i = 0; i < n; i++) h[i + 1] = a[i] + 1;
@@ -64,9 +43,9 @@ public record KdMapping(Map<Stack, int[]> attention, Map<Stack, int[]> hidden) {
   /** One line per stack, e.g. {@code vision 11→4: attention 2,5,8,10; hidden 0,3,6,9,11}. */
   public String describe(ModelConfig teacher, ModelConfig student) {
     StringBuilder sb = new StringBuilder();
-    for (Stack s : Stack.values()) {
+    for (Stack s : Stack.ENCODERS) {
       sb.append(String.format("  %-12s %2d → %d layers: attention ← teacher %s; hidden states ← teacher %s%n",
-          s.label, s.layers(teacher), s.layers(student), join(attention.get(s)), join(hidden.get(s))));
+          s.label(), s.layers(teacher), s.layers(student), join(attention.get(s)), join(hidden.get(s))));
     }
     return sb.toString();
   }

@@ -2,6 +2,7 @@ package org.m3ae.distill;
 
 import java.util.EnumMap;
 import java.util.Map;
+import org.m3ae.model.Stack;
 import org.m3ae.train.RunConfig;
 import org.m3ae.train.RunConfig.AttentionForm;
 import org.m3ae.train.RunConfig.AttentionScale;
@@ -18,8 +19,8 @@ import org.m3ae.train.RunConfig.AttentionScale;
  * @param temperature T of the logit KD terms ({@code objectives.mlm_kd}, {@code itm_kd})
  * @param alpha null: plain sum; else total = (1 − α)·task + α·KD
  */
-public record KdSpec(AttentionForm attention, AttentionScale scale, Map<KdMapping.Stack, Double> attentionWeights,
-    Map<KdMapping.Stack, Double> hiddenWeights, double temperature, Double alpha) {
+public record KdSpec(AttentionForm attention, AttentionScale scale, Map<Stack, Double> attentionWeights,
+    Map<Stack, Double> hiddenWeights, double temperature, Double alpha) {
 
   /** The paper's literal objective, this project's behaviour before issue 18 §2. */
   public static final KdSpec LITERAL = of(new RunConfig.Kd(null, null));
@@ -27,7 +28,7 @@ public record KdSpec(AttentionForm attention, AttentionScale scale, Map<KdMappin
   public KdSpec {
     attentionWeights = Map.copyOf(attentionWeights);
     hiddenWeights = Map.copyOf(hiddenWeights);
-    for (KdMapping.Stack s : KdMapping.Stack.values()) {
+    for (Stack s : Stack.ENCODERS) {
       if (!attentionWeights.containsKey(s) || !hiddenWeights.containsKey(s)) throw new IllegalArgumentException("no KD weight for stack " + s);
     }
     if (!(temperature > 0)) throw new IllegalArgumentException("logit KD temperature must be > 0: " + temperature);
@@ -40,12 +41,12 @@ public record KdSpec(AttentionForm attention, AttentionScale scale, Map<KdMappin
         perStack(kd.hidden().weights()), kd.logits().temperature(), kd.alpha());
   }
 
-  private static Map<KdMapping.Stack, Double> perStack(RunConfig.StackWeights w) {
-    Map<KdMapping.Stack, Double> m = new EnumMap<>(KdMapping.Stack.class);
-    m.put(KdMapping.Stack.VISION, w.vision());
-    m.put(KdMapping.Stack.TEXT, w.text());
-    m.put(KdMapping.Stack.FUSION_TEXT, w.fusion());
-    m.put(KdMapping.Stack.FUSION_IMAGE, w.fusion());
+  private static Map<Stack, Double> perStack(RunConfig.StackWeights w) {
+    Map<Stack, Double> m = new EnumMap<>(Stack.class);
+    m.put(Stack.VISION, w.vision());
+    m.put(Stack.TEXT, w.text());
+    m.put(Stack.FUSION_TEXT, w.fusion());
+    m.put(Stack.FUSION_IMAGE, w.fusion());
     return m;
   }
 
@@ -53,7 +54,7 @@ public record KdSpec(AttentionForm attention, AttentionScale scale, Map<KdMappin
     return new KdSpec(f, s, attentionWeights, hiddenWeights, temperature, alpha);
   }
 
-  public KdSpec withWeights(Map<KdMapping.Stack, Double> attention, Map<KdMapping.Stack, Double> hidden) {
+  public KdSpec withWeights(Map<Stack, Double> attention, Map<Stack, Double> hidden) {
     return new KdSpec(this.attention, scale, attention, hidden, temperature, alpha);
   }
 
@@ -69,9 +70,9 @@ public record KdSpec(AttentionForm attention, AttentionScale scale, Map<KdMappin
   public String describe() {
     return String.format("  KD form: attention %s%s (weights vision %s, text %s, fusion %s); hidden weights vision %s, "
             + "text %s, fusion %s; logit KD T = %s; %s%n", attention.name().toLowerCase(), scale == AttentionScale.KEYS ? " ×L_k" : "",
-        g(attentionWeights.get(KdMapping.Stack.VISION)), g(attentionWeights.get(KdMapping.Stack.TEXT)),
-        g(attentionWeights.get(KdMapping.Stack.FUSION_TEXT)), g(hiddenWeights.get(KdMapping.Stack.VISION)),
-        g(hiddenWeights.get(KdMapping.Stack.TEXT)), g(hiddenWeights.get(KdMapping.Stack.FUSION_TEXT)), g(temperature),
+        g(attentionWeights.get(Stack.VISION)), g(attentionWeights.get(Stack.TEXT)),
+        g(attentionWeights.get(Stack.FUSION_TEXT)), g(hiddenWeights.get(Stack.VISION)),
+        g(hiddenWeights.get(Stack.TEXT)), g(hiddenWeights.get(Stack.FUSION_TEXT)), g(temperature),
         alpha == null ? "total = Σ weighted terms" : "total = " + g(1 - alpha) + "·task + " + g(alpha) + "·KD");
   }
 

@@ -16,6 +16,7 @@ import org.m3ae.model.Names;
 import org.m3ae.model.Pass;
 import org.m3ae.model.PassSpec;
 import org.m3ae.model.PassSpec.Head;
+import org.m3ae.model.Stack;
 import org.m3ae.model.VocabSelect;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.Losses;
@@ -69,9 +70,6 @@ public final class PretrainGraph {
   public static final String MIM_MASK = "mim/masked";
   public static final String ITM_LABELS = "itm/labels";
   public static final String KD_ROWS = "kd/rows";
-
-  /** The most recently built graph, for tests that inject faults into a running run. */
-  static volatile PretrainGraph lastBuilt;
 
   private final M3aeGraph graph;
   private final ModelConfig cfg;
@@ -152,7 +150,6 @@ public final class PretrainGraph {
     Pass itm = graph.addPass(training(ITM, Head.ITM));
     Pass feat = features == null ? null : graph.addPass(PassSpec.inference().withName(FEAT).withTraining(true));
     lossOrder.addAll(addObjectives(graph, mlm, mim, itm, feat));
-    lastBuilt = this;
   }
 
   private static PassSpec training(String name, Head head) {
@@ -440,18 +437,18 @@ public final class PretrainGraph {
   private SDVariable hiddenKd(M3aeGraph g, Pass s, SDVariable rows) {
     SameDiff sd = g.sd();
     SDVariable sum = null;
-    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+    for (Stack st : Stack.ENCODERS) {
       int[] m = mapping.hidden().get(st);
-      List<SDVariable> hs = studentHidden(s, st);
-      int ds = width(cfg, st), dtw = width(teacherCfg, st);
-      int len = tokens(s, st);
+      List<SDVariable> hs = st.hidden(s);
+      int ds = st.width(cfg), dtw = st.width(teacherCfg);
+      int len = st.tokens(s);
       for (int i = 0; i < m.length; i++) {
-        String tName = teacherHiddenName(st, m[i]);
+        String tName = st.hiddenName(m[i]);
         SDVariable target = kdPlaceholder(sd, tName, len, dtw);
         SDVariable h = hs.get(i);
         if (ds != dtw) {
           // TinyBERT's W_h: one learned projection per stack when widths differ (paper §3.2.1, SPEC §6.3).
-          var proj = graphParamsLinear(g, "distill." + st.label + ".proj", ds, dtw);
+          var proj = graphParamsLinear(g, "distill." + st.label() + ".proj", ds, dtw);
           h = sd.reshape(sd.reshape(h, -1, ds).mmul(proj), -1, len, dtw);
         }
         SDVariable term = Losses.rowWeightedMse(sd, h, target, rows, 3);
@@ -478,18 +475,20 @@ public final class PretrainGraph {
   private SDVariable attentionKd(SameDiff sd, Pass s, SDVariable rows) {
     SDVariable sum = null;
     int lt = s.textLen(), li = s.imageTokens();
-    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+    for (Stack st : Stack.ENCODERS) {
       int[] m = mapping.attention().get(st);
-      int hs = heads(cfg, st), ht = heads(teacherCfg, st);
+      int hs = st.heads(cfg), ht = st.heads(teacherCfg);
+      int lq = st.tokens(s); // queries come from the stack's own stream
       for (int j = 0; j < m.length; j++) {
-        for (String[] pair : attentionPairs(st, j, m[j])) {
-          int lq = pair[0].startsWith("vision") || pair[0].startsWith("fusion.image") ? li : lt;
-          boolean imageKeys = pair[0].startsWith("vision") || pair[0].equals(Names.fusionSelfAttn(Names.IMAGE_STREAM, j))
-              || pair[0].equals(Names.fusionCrossAttn(Names.TEXT, j));
+        List<String> student = st.attentionNames(j), teacher = st.attentionNames(m[j]); // student layer j ← teacher m[j]
+        for (int k = 0; k < student.size(); k++) {
+          String sa = student.get(k), ta = teacher.get(k);
+          boolean imageKeys = sa.startsWith("vision") || sa.equals(Names.fusionSelfAttn(Names.IMAGE_STREAM, j))
+              || sa.equals(Names.fusionCrossAttn(Names.TEXT, j));
           int lk = imageKeys ? li : lt;
           boolean scores = kd.attention() == RunConfig.AttentionForm.SCORES;
-          SDVariable a = sd.getVariable(s.name(scores ? Names.scores(pair[0]) : pair[0])); //          [B, hs, Lq, Lk]
-          SDVariable target = kdPlaceholder(sd, scores ? Names.scores(pair[1]) : pair[1], ht, lq, lk); // [B, ht, Lq, Lk]
+          SDVariable a = sd.getVariable(s.name(scores ? Names.scores(sa) : sa)); //        [B, hs, Lq, Lk]
+          SDVariable target = kdPlaceholder(sd, scores ? Names.scores(ta) : ta, ht, lq, lk); // [B, ht, Lq, Lk]
           if (scores && !imageKeys) {
             // padded text keys: their scores are arbitrary (the additive mask hides them), so 0 in both
             SDVariable keyMask = sd.getVariable(s.name(Names.TEXT_MASK)); // [B, Lt]
@@ -512,58 +511,6 @@ public final class PretrainGraph {
       }
     }
     return sum;
-  }
-
-  /** (student attention name, teacher attention name) pairs of stack {@code st}'s layer j ← teacher layer t. */
-  private static List<String[]> attentionPairs(KdMapping.Stack st, int j, int t) {
-    return switch (st) {
-      case VISION -> List.<String[]>of(new String[] {Names.visionAttn(j), Names.visionAttn(t)});
-      case TEXT -> List.<String[]>of(new String[] {Names.textAttn(j), Names.textAttn(t)});
-      case FUSION_TEXT -> List.of(
-          new String[] {Names.fusionSelfAttn(Names.TEXT, j), Names.fusionSelfAttn(Names.TEXT, t)},
-          new String[] {Names.fusionCrossAttn(Names.TEXT, j), Names.fusionCrossAttn(Names.TEXT, t)});
-      case FUSION_IMAGE -> List.of(
-          new String[] {Names.fusionSelfAttn(Names.IMAGE_STREAM, j), Names.fusionSelfAttn(Names.IMAGE_STREAM, t)},
-          new String[] {Names.fusionCrossAttn(Names.IMAGE_STREAM, j), Names.fusionCrossAttn(Names.IMAGE_STREAM, t)});
-    };
-  }
-
-  private static String teacherHiddenName(KdMapping.Stack st, int i) {
-    return switch (st) {
-      case VISION -> Names.visionHidden(i);
-      case TEXT -> Names.textHidden(i);
-      case FUSION_TEXT -> Names.fusionHidden(Names.TEXT, i);
-      case FUSION_IMAGE -> Names.fusionHidden(Names.IMAGE_STREAM, i);
-    };
-  }
-
-  private static List<SDVariable> studentHidden(Pass p, KdMapping.Stack st) {
-    return switch (st) {
-      case VISION -> p.visionHidden();
-      case TEXT -> p.textHidden();
-      case FUSION_TEXT -> p.fusionTextHidden();
-      case FUSION_IMAGE -> p.fusionImageHidden();
-    };
-  }
-
-  private static int tokens(Pass p, KdMapping.Stack st) {
-    return st == KdMapping.Stack.TEXT || st == KdMapping.Stack.FUSION_TEXT ? p.textLen() : p.imageTokens();
-  }
-
-  private static int width(ModelConfig c, KdMapping.Stack st) {
-    return switch (st) {
-      case VISION -> c.vision().encoder().width();
-      case TEXT -> c.text().encoder().width();
-      case FUSION_TEXT, FUSION_IMAGE -> c.fusion().width();
-    };
-  }
-
-  private static int heads(ModelConfig c, KdMapping.Stack st) {
-    return switch (st) {
-      case VISION -> c.vision().encoder().heads();
-      case TEXT -> c.text().encoder().heads();
-      case FUSION_TEXT, FUSION_IMAGE -> c.fusion().heads();
-    };
   }
 
   private SDVariable graphParamsLinear(M3aeGraph g, String name, int in, int out) {

@@ -1,12 +1,6 @@
 package org.m3ae.distill;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.File;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -25,6 +19,7 @@ import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.PassSpec;
+import org.m3ae.model.Stack;
 import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
 import org.m3ae.train.CheckpointListener;
@@ -36,6 +31,7 @@ import org.m3ae.train.MetricsJsonl;
 import org.m3ae.train.Optimization;
 import org.m3ae.train.ProgressListener;
 import org.m3ae.train.RunConfig;
+import org.m3ae.train.RunDir;
 import org.m3ae.train.StepMetrics;
 import org.m3ae.train.Trainer;
 import org.m3ae.train.TrainingListener;
@@ -55,9 +51,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Sets up and runs one pre-training run from its {@link RunConfig}: teacher, student graph, data stream, optimiser,
- * listeners, resume. Writes into {@code runDir}: {@code run.json}, {@code metrics.jsonl}, {@code checkpoints/},
- * {@code bad-records.json}, and at the end {@code model.safetensors} (all weights, graph names) plus
- * {@code model.sdz} (the inference graph, loadable by any DL4J application) when it fits SameDiff's size limit.
+ * listeners, resume. Writes the {@link RunDir} layout: {@code run.json}, {@code metrics.jsonl}, {@code checkpoints/},
+ * {@code bad-records.json}, and at the end {@code model.safetensors} (all weights, graph names) plus {@code model.sdz}
+ * (the inference graph, loadable by any DL4J application) when it fits SameDiff's size limit.
  */
 public final class PretrainRun {
   /** What a finished run leaves behind. */
@@ -69,32 +65,20 @@ public final class PretrainRun {
   public static Result run(RunConfig rc, Path configFile, Path runDir, Integer stepsOverride, boolean resume,
       List<TrainingListener> extra, PrintStream out) {
     long t0 = System.nanoTime();
+    RunDir run = new RunDir(runDir);
     int steps = stepsOverride != null ? stepsOverride : rc.train().steps();
     Optimization opt = rc.train().optimization();
+    long seed = opt.seed();
     ModelConfig model = ModelConfig.load(Path.of(rc.model()));
     ModelConfig teacherCfg = rc.teacher() == null ? null : ModelConfig.load(Path.of(rc.teacher().model()));
     DistillTask.MaskSource source = DistillTask.MaskSource.parse(rc.mask().source());
     boolean needTeacher = rc.kdEnabled() || source == DistillTask.MaskSource.TEACHER || source == DistillTask.MaskSource.BOTH
         || "teacher".equals(rc.studentInit());
 
-    KdMapping mapping = null;
-    if (teacherCfg != null) {
-      mapping = KdMapping.of(teacherCfg, model, overrides(rc));
-      out.printf("%s: distilling %s from %s (KD %s, mask %s)%n", rc.name(), model.name(), teacherCfg.name(),
-          rc.kdEnabled() ? "on" : "off", source.name().toLowerCase());
-      out.print(mapping.describe(teacherCfg, model));
-    } else {
-      out.printf("%s: pre-training %s from scratch (no teacher, mask %s)%n", rc.name(), model.name(), source.name().toLowerCase());
-    }
-
-    Map<String, Double> weights = new LinkedHashMap<>();
-    for (LossTerm term : LossTerm.values()) weights.put(term.key(), rc.weight(term));
+    KdMapping mapping = announce(rc, model, teacherCfg, source, out);
     Map<String, OfflineFeatures> offline = loadOfflineFeatures(rc, out);
     FeatureKdSpec features = offline.isEmpty() ? null : featureSpec(rc, offline);
-    KdSpec kd = KdSpec.of(rc.kd());
-    if (rc.kdEnabled()) out.print(kd.describe());
-    PretrainGraph graph = new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, opt.dropout(),
-        true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features, kd);
+    PretrainGraph graph = graph(rc, model, teacherCfg, mapping, features, out);
 
     try (DataPipeline data = openData(rc, model)) {
       // before the (long) teacher load: its embeddings must be indexed by the data's ids
@@ -104,66 +88,92 @@ public final class PretrainRun {
       BatchOptions opts = BatchOptions.pretraining().withMlm(0.15, rc.train().mlmMasking())
           .withMim(new RandomPatchMaskSampler(rc.mask().ratio())).withItm(rc.train().itmNegatives(), rc.train().itmCandidates())
           .withPatchSize(model.vision().patchSize());
-      long seed = opt.seed();
       try (BatchStream stream = new BatchStream(data, rc.data().split(), opts, rc.train().batchSize(), seed, rc.data().workers())) {
-        Checkpoints ckpts = new Checkpoints(runDir, rc.train().keepCheckpoints());
+        Checkpoints ckpts = run.checkpoints(rc.train().keepCheckpoints());
         AdamW adam = new AdamW(opt.adamW());
-        int start = 0;
-        String lastCkpt = null;
-        var latest = resume ? ckpts.latest() : java.util.Optional.<Path>empty();
-        if (resume && latest.isEmpty()) out.println("--resume: no complete checkpoint in " + ckpts.root() + "; starting at step 0");
-        if (latest.isPresent()) {
-          Path dir = latest.get();
-          Checkpoints.State st = Checkpoints.readState(dir);
-          loadWeights(graph.graph(), dir.resolve(Checkpoints.MODEL));
-          adam.load(dir.resolve(Checkpoints.OPTIMIZER), graph.trainable());
-          stream.seek(st.epoch(), st.batchIndex());
-          start = st.nextStep();
-          lastCkpt = dir.toString();
-          out.printf("resumed from %s at step %d (epoch %d, batch %d)%n", dir, start, st.epoch(), st.batchIndex());
-        } else if ("teacher".equals(rc.studentInit())) {
+        Path resumedFrom = resume ? resume(ckpts, graph, adam, stream, out) : null;
+        int start = resumedFrom == null ? 0 : Checkpoints.readState(resumedFrom).nextStep();
+        if (resumedFrom == null && "teacher".equals(rc.studentInit())) {
           initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), teacherCfg, out);
         }
-        writeRunJson(runDir, rc, configFile, model);
+        writeRunJson(run, rc, configFile, model);
 
         DistillTask task = new DistillTask(graph, teacher, source, rc.mask().ratio(), rc.mask().rStart(), rc.mask().rEnd(), steps, seed,
             rc.train().backward() == RunConfig.Backward.PER_PASS);
         if (features != null) task.withOfflineFeatures(offline);
-        Trainer.Settings ts = Trainer.Settings.of(opt, steps, rc.train().gcEvery());
-        List<TrainingListener> listeners = new ArrayList<>();
-        MetricsJsonl metrics = new MetricsJsonl(runDir);
+        // Order matters: a step's metrics line, then its checkpoint, then the progress bar and the caller's listeners
+        // (which may stop the run: the checkpoint of that step exists by then).
         LastStep lastStep = new LastStep();
-        listeners.add(metrics);
-        listeners.add(lastStep);
-        listeners.add(new ProgressListener(rc.name(), Math.max(1, steps / 20)));
-        listeners.addAll(extra);
-        Trainer trainer = new Trainer(task, stream::next, ts, adam, listeners);
-        trainer.setLastCheckpoint(lastCkpt);
-        List<Path> configs = new ArrayList<>(List.of(configFile, Path.of(rc.model())));
-        listeners.add(2, new CheckpointListener(ckpts, rc.train().checkpointEvery(), steps,
+        CheckpointListener checkpoints = new CheckpointListener(ckpts, rc.train().checkpointEvery(), steps,
             () -> new Checkpoints.State(lastStep.step + 1, stream.epoch(), stream.index(), seed, rc.name()),
             dir -> {
               GraphWeights.write(graph.sd(), dir.resolve(Checkpoints.MODEL), model.name());
               adam.save(dir.resolve(Checkpoints.OPTIMIZER));
             },
-            configs, extra, trainer::setLastCheckpoint));
+            List.of(configFile, Path.of(rc.model())), extra, resumedFrom);
+        List<TrainingListener> listeners = new ArrayList<>(List.of(new MetricsJsonl(runDir), lastStep, checkpoints,
+            new ProgressListener(rc.name(), Math.max(1, steps / 20))));
+        listeners.addAll(extra);
+        Trainer trainer = new Trainer(task, stream::next, Trainer.Settings.of(opt, steps, rc.train().gcEvery()), adam, listeners,
+            checkpoints::last);
         if (start < steps) {
           trainer.run(runDir, start);
           out.println("executor: " + trainer.executorReport());
         }
         else out.printf("already at step %d of %d: nothing to run%n", start, steps);
-        data.report().write(runDir);
+        run.writeSkipReport(data.report());
         if (data.report().total(rc.data().split()) > 0) out.println(data.report().summary());
 
-        Path weightsFile = runDir.resolve("model.safetensors");
-        GraphWeights.write(graph.sd(), weightsFile, model.name());
-        Path sdz = saveInferenceGraph(graph.graph(), runDir.resolve("model.sdz"));
+        Path weightsFile = run.writeWeights(graph.sd(), model.name());
+        Path sdz = run.saveInferenceGraph(inferenceGraph(graph.graph()).sd());
         long params = graph.trainable().stream().mapToLong(n -> graph.sd().getVariable(n).getArr().length()).sum();
         return new Result(runDir, steps, lastStep.metrics, weightsFile, sdz, (System.nanoTime() - t0) / 1e9, params);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
+  }
+
+  /** Prints what the run does; the layer mapping of distillation (null without a teacher). */
+  static KdMapping announce(RunConfig rc, ModelConfig model, ModelConfig teacherCfg, DistillTask.MaskSource source,
+      PrintStream out) {
+    if (teacherCfg == null) {
+      out.printf("%s: pre-training %s from scratch (no teacher, mask %s)%n", rc.name(), model.name(), source.name().toLowerCase());
+      return null;
+    }
+    KdMapping mapping = KdMapping.of(teacherCfg, model, overrides(rc));
+    out.printf("%s: distilling %s from %s (KD %s, mask %s)%n", rc.name(), model.name(), teacherCfg.name(),
+        rc.kdEnabled() ? "on" : "off", source.name().toLowerCase());
+    out.print(mapping.describe(teacherCfg, model));
+    return mapping;
+  }
+
+  /** The training graph: the student's passes and every loss term the config weighs. */
+  static PretrainGraph graph(RunConfig rc, ModelConfig model, ModelConfig teacherCfg, KdMapping mapping, FeatureKdSpec features,
+      PrintStream out) {
+    Map<String, Double> weights = new LinkedHashMap<>();
+    for (LossTerm term : LossTerm.values()) weights.put(term.key(), rc.weight(term));
+    KdSpec kd = KdSpec.of(rc.kd());
+    if (rc.kdEnabled()) out.print(kd.describe());
+    return new PretrainGraph(model, rc.kdEnabled() ? teacherCfg : null, mapping, weights, rc.train().optimization().dropout(),
+        true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features, kd);
+  }
+
+  /**
+   * Loads the latest complete checkpoint into the graph, the optimiser and the data stream's position; returns it, or
+   * null when there is none (the run then starts at step 0).
+   */
+  static Path resume(Checkpoints ckpts, PretrainGraph graph, AdamW adam, BatchStream stream, PrintStream out) {
+    var latest = ckpts.latest();
+    if (latest.isEmpty()) {
+      out.println("--resume: no complete checkpoint in " + ckpts.root() + "; starting at step 0");
+      return null;
+    }
+    Path dir = latest.get();
+    Checkpoints.State st = Checkpoints.readState(dir);
+    loadWeights(graph.graph(), dir.resolve(Checkpoints.MODEL));
+    adam.load(dir.resolve(Checkpoints.OPTIMIZER), graph.trainable());
+    stream.seek(st.epoch(), st.batchIndex());
+    out.printf("resumed from %s at step %d (epoch %d, batch %d)%n", dir, st.nextStep(), st.epoch(), st.batchIndex());
+    return dir;
   }
 
   /** The feature directories of {@code feature_kd}, by teacher name, in config order (empty without feature KD). */
@@ -258,7 +268,7 @@ public final class PretrainRun {
     }
   }
 
-  static Map<StudentInit.Stack, int[]> studentInitMapping(Map<StudentInit.Stack, Integer> teacherLayers, ModelConfig student) {
+  static Map<Stack, int[]> studentInitMapping(Map<Stack, Integer> teacherLayers, ModelConfig student) {
     return StudentInit.mapping(teacherLayers, student, LayerMapping.LAST_OF_BLOCK, Map.of());
   }
 
@@ -284,8 +294,8 @@ public final class PretrainRun {
     }
   }
 
-  /** The inference graph (joint feature + pre-training heads) with the trained weights, as a .sdz. */
-  static Path saveInferenceGraph(M3aeGraph trained, Path out) {
+  /** The inference graph (joint feature + pre-training heads) with the trained weights. */
+  static M3aeGraph inferenceGraph(M3aeGraph trained) {
     M3aeGraph inf = M3aeModel.build(trained.config(), BuildOptions.defaults().withRandomInit(false)
         .withPass(PassSpec.inference().withHeads(PassSpec.Head.MLM, PassSpec.Head.ITM)));
     for (SDVariable v : inf.sd().variables()) {
@@ -293,22 +303,20 @@ public final class PretrainRun {
       INDArray src = trained.sd().getVariable(v.name()).getArr();
       v.getArr().assign(src);
     }
-    if (GraphWeights.trainableBytes(inf.sd()) > GraphWeights.SDZ_LIMIT_BYTES) return null;
-    inf.sd().save(new File(out.toString()), false);
-    return out;
+    return inf;
   }
 
-  static Map<KdMapping.Stack, int[]> overrides(RunConfig rc) {
-    Map<KdMapping.Stack, int[]> o = new EnumMap<>(KdMapping.Stack.class);
+  static Map<Stack, int[]> overrides(RunConfig rc) {
+    Map<Stack, int[]> o = new EnumMap<>(Stack.class);
     if (rc.kd().layers() == null) return o;
     for (var e : rc.kd().layers().entrySet()) {
       int[] v = e.getValue().stream().mapToInt(Integer::intValue).toArray();
       switch (e.getKey()) {
-        case "vision" -> o.put(KdMapping.Stack.VISION, v);
-        case "text" -> o.put(KdMapping.Stack.TEXT, v);
+        case "vision" -> o.put(Stack.VISION, v);
+        case "text" -> o.put(Stack.TEXT, v);
         case "fusion" -> {
-          o.put(KdMapping.Stack.FUSION_TEXT, v);
-          o.put(KdMapping.Stack.FUSION_IMAGE, v);
+          o.put(Stack.FUSION_TEXT, v);
+          o.put(Stack.FUSION_IMAGE, v);
         }
         default -> throw new IllegalArgumentException("kd.layers." + e.getKey() + ": unknown stack (vision, text, fusion)");
       }
@@ -316,22 +324,21 @@ public final class PretrainRun {
     return o;
   }
 
-  static void writeRunJson(Path runDir, RunConfig rc, Path configFile, ModelConfig model) throws IOException {
-    Files.createDirectories(runDir);
-    ObjectMapper om = new ObjectMapper();
-    ObjectNode n = om.createObjectNode();
-    n.put("name", rc.name());
-    n.put("kind", "pretrain");
-    n.put("model", model.name());
-    n.put("config", configFile.toString());
-    n.put("teacher", rc.teacher() == null ? null : rc.teacher().model());
-    n.put("kd", rc.kdEnabled());
-    n.put("mask", rc.mask().source());
-    if (rc.featureKdEnabled()) {
-      var arr = n.putArray("feature_kd");
-      for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) arr.addObject().put("name", t.name()).put("features", t.features()).put("weight", t.weight());
-    }
-    n.put("started", java.time.Instant.now().toString());
-    Files.writeString(runDir.resolve("run.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+  static void writeRunJson(RunDir run, RunConfig rc, Path configFile, ModelConfig model) {
+    run.writeRunJson(n -> {
+      n.put("name", rc.name());
+      n.put("kind", "pretrain");
+      n.put("model", model.name());
+      n.put("config", configFile.toString());
+      n.put("teacher", rc.teacher() == null ? null : rc.teacher().model());
+      n.put("kd", rc.kdEnabled());
+      n.put("mask", rc.mask().source());
+      if (rc.featureKdEnabled()) {
+        var arr = n.putArray("feature_kd");
+        for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) {
+          arr.addObject().put("name", t.name()).put("features", t.features()).put("weight", t.weight());
+        }
+      }
+    });
   }
 }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.train.RunDir;
 
 /**
  * The {@code demo}'s fine-tuning: each pre-trained model of the demo (teacher, distilled student, undistilled student)
@@ -39,7 +40,7 @@ public final class DemoFinetune {
     ModelConfig mc = ModelConfig.load(Path.of(m.config()));
     try (TaskData td = TaskData.open(tc, mc, dir)) {
       TaskGraph g = TaskGraph.build(mc, TaskKind.VQA, td.outputs(TaskKind.VQA), td.textLen(), false, 1, 0);
-      FinetuneRun.loadInto(g.sd(), dir.resolve("model.safetensors"));
+      FinetuneRun.loadInto(g.sd(), dir.resolve(RunDir.WEIGHTS));
       return Evaluator.vqa(g, td.data(), td.test(), 64, 2, dir.resolve("predictions.jsonl")).metrics();
     }
   }

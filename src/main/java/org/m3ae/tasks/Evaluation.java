@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.train.RunDir;
 
 /** The {@code evaluate} command: scores a fine-tuned checkpoint on one split and writes results.json / results.md. */
 public final class Evaluation {
@@ -16,7 +17,7 @@ public final class Evaluation {
 
   public static Report run(TaskConfig tc, Path checkpoint, String split, Path outDir, Integer rerankK, int maxPairs,
       boolean baseline, PrintStream out) {
-    Path weights = Files.isDirectory(checkpoint) ? checkpoint.resolve("model.safetensors") : checkpoint;
+    Path weights = Files.isDirectory(checkpoint) ? checkpoint.resolve(RunDir.WEIGHTS) : checkpoint;
     if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("checkpoint not found: " + weights);
     Path runDir = weights.toAbsolutePath().getParent();
     Path dir = outDir != null ? outDir : runDir.resolve("results-" + split);

@@ -1,8 +1,5 @@
 package org.m3ae.tasks;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -20,10 +17,10 @@ import org.m3ae.train.BatchStream;
 import org.m3ae.train.MetricsJsonl;
 import org.m3ae.train.Optimization;
 import org.m3ae.train.ProgressListener;
+import org.m3ae.train.RunDir;
 import org.m3ae.train.StepMetrics;
 import org.m3ae.train.Trainer;
 import org.m3ae.train.TrainingListener;
-import org.m3ae.weights.GraphWeights;
 import org.m3ae.weights.KeyMap;
 import org.m3ae.weights.LoadReport;
 import org.m3ae.data.text.RobertaIdsGuard;
@@ -58,6 +55,7 @@ public final class FinetuneRun {
   public static Result run(TaskConfig tc, Path configFile, Path init, HeadInit heads, Path runDir, Integer maxSteps,
       List<TrainingListener> extra, PrintStream out) {
     long t0 = System.nanoTime();
+    RunDir run = new RunDir(runDir);
     ModelConfig model = ModelConfig.load(Path.of(tc.model()));
     Path initFile = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
     if (initFile != null && !Files.isRegularFile(initFile)) {
@@ -75,8 +73,7 @@ public final class FinetuneRun {
       boolean frozen = tc.train().freezeEmbeddings();
       TaskGraph train = TaskGraph.build(model, kind, outputs, textLen, !frozen, frozen, candidates, seed);
       if (!opt.dropout()) train.graph().dropout().disable();
-      Path initPath = init != null ? init : tc.init() == null || tc.init().equals("none") ? null : Path.of(tc.init());
-      if (initPath != null) loadPretrained(train, initPath, td.data().tokenizer(), heads, out);
+      if (initFile != null) loadPretrained(train, initFile, td.data().tokenizer(), heads, out);
       else out.println(tc.name() + ": no init checkpoint: fine-tuning from random initialisation");
       if (frozen) out.println("frozen (not trained, no dropout): " + train.freezeEmbeddings());
       TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, false, candidates, seed);
@@ -93,36 +90,28 @@ public final class FinetuneRun {
           td.val(), outputs, textLen, model.vision().imageSize(), steps, perEpoch, every, td.valNote());
 
       Files.createDirectories(runDir);
-      TaskManifest manifest = TaskManifest.of(tc, configFile, model, td, outputs, textLen);
-      manifest.write(runDir);
-      writeRunJson(runDir, tc, configFile, model, initPath, heads, td, steps);
+      TaskManifest.of(tc, configFile, model, td, outputs, textLen).write(runDir);
+      writeRunJson(run, tc, configFile, model, initFile, heads, td, steps);
 
-      AdamW adam = new AdamW(opt.adamW());
-      Trainer.Settings ts = Trainer.Settings.of(opt, steps, tc.train().gcEvery());
-      List<TrainingListener> listeners = new ArrayList<>();
-      MetricsJsonl metrics = new MetricsJsonl(runDir);
-      listeners.add(metrics);
-      listeners.add(new ProgressListener(tc.name(), Math.max(1, Math.min(every, steps / 20))));
+      // validation last: a step's metrics line comes before its validation line
+      List<TrainingListener> listeners = new ArrayList<>(List.of(new MetricsJsonl(runDir),
+          new ProgressListener(tc.name(), Math.max(1, Math.min(every, steps / 20)))));
       listeners.addAll(extra);
-      Validation val = new Validation(tc, td, train, eval, runDir, every, steps, listeners, out);
+      Validation val = new Validation(tc, td, train, eval, run, every, steps, listeners, out);
       listeners.add(val);
       try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workers())) {
-        Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream::next, ts, adam, listeners);
+        Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream::next, Trainer.Settings.of(opt, steps, tc.train().gcEvery()),
+            new AdamW(opt.adamW()), listeners);
         trainer.run(runDir, 0);
         out.println("executor: " + trainer.executorReport());
       }
-      train.writeWeights(runDir.resolve("last.safetensors"));
-      Path weights = runDir.resolve("model.safetensors");
-      if (!Files.exists(weights)) train.writeWeights(weights);
-      td.data().report().write(runDir);
+      train.writeWeights(run.lastWeights());
+      if (!Files.exists(run.weights())) train.writeWeights(run.weights()); // no validation kept any (no step ran, or NaN scores)
+      run.writeSkipReport(td.data().report());
       // the inference graph with the selected weights, for Predictor / any DL4J application
-      loadInto(eval.sd(), weights);
-      Path sdz = null;
-      if (GraphWeights.trainableBytes(eval.sd()) <= GraphWeights.SDZ_LIMIT_BYTES) {
-        sdz = runDir.resolve("model.sdz");
-        eval.sd().save(new File(sdz.toString()), false);
-      }
-      return new Result(runDir, steps, val.best, val.bestStep, val.metricName(), weights, sdz, (System.nanoTime() - t0) / 1e9);
+      loadInto(eval.sd(), run.weights());
+      Path sdz = run.saveInferenceGraph(eval.sd());
+      return new Result(runDir, steps, val.best, val.bestStep, val.metricName(), run.weights(), sdz, (System.nanoTime() - t0) / 1e9);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -133,20 +122,20 @@ public final class FinetuneRun {
     final TaskConfig tc;
     final TaskData td;
     final TaskGraph train, eval;
-    final Path runDir;
+    final RunDir run;
     final int every, steps;
     final List<TrainingListener> listeners;
     final PrintStream out;
     double best = Double.NEGATIVE_INFINITY;
     int bestStep = -1;
 
-    Validation(TaskConfig tc, TaskData td, TaskGraph train, TaskGraph eval, Path runDir, int every, int steps,
+    Validation(TaskConfig tc, TaskData td, TaskGraph train, TaskGraph eval, RunDir run, int every, int steps,
         List<TrainingListener> listeners, PrintStream out) {
       this.tc = tc;
       this.td = td;
       this.train = train;
       this.eval = eval;
-      this.runDir = runDir;
+      this.run = run;
       this.every = every;
       this.steps = steps;
       this.listeners = listeners;
@@ -176,7 +165,7 @@ public final class FinetuneRun {
       if (score > best) {
         best = score;
         bestStep = s;
-        train.writeWeights(runDir.resolve("model.safetensors"));
+        train.writeWeights(run.weights());
       }
       v.put("val_best", best);
       StepMetrics vm = new StepMetrics(StepMetrics.VALIDATION, s, System.currentTimeMillis(), v);
@@ -299,22 +288,20 @@ public final class FinetuneRun {
     }
   }
 
-  static void writeRunJson(Path runDir, TaskConfig tc, Path configFile, ModelConfig model, Path init, HeadInit heads,
-      TaskData td, int steps) throws IOException {
-    ObjectMapper om = new ObjectMapper();
-    ObjectNode n = om.createObjectNode();
-    n.put("name", tc.name());
-    n.put("kind", "finetune");
-    n.put("task", tc.kind().id());
-    n.put("model", model.name());
-    n.put("config", configFile == null ? null : configFile.toString());
-    n.put("init", init == null ? null : init.toString());
-    n.put("init_heads", init == null ? null : heads.id());
-    n.put("pipeline", tc.data().pipeline());
-    n.put("validation", td.valNote());
-    n.put("steps", steps);
-    n.put("seed", tc.train().optimization().seed());
-    n.put("started", java.time.Instant.now().toString());
-    Files.writeString(runDir.resolve("run.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+  static void writeRunJson(RunDir run, TaskConfig tc, Path configFile, ModelConfig model, Path init, HeadInit heads,
+      TaskData td, int steps) {
+    run.writeRunJson(n -> {
+      n.put("name", tc.name());
+      n.put("kind", "finetune");
+      n.put("task", tc.kind().id());
+      n.put("model", model.name());
+      n.put("config", configFile == null ? null : configFile.toString());
+      n.put("init", init == null ? null : init.toString());
+      n.put("init_heads", init == null ? null : heads.id());
+      n.put("pipeline", tc.data().pipeline());
+      n.put("validation", td.valNote());
+      n.put("steps", steps);
+      n.put("seed", tc.train().optimization().seed());
+    });
   }
 }

@@ -20,6 +20,7 @@ import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Names;
 import org.m3ae.model.OneDeviceArrayHolder;
 import org.m3ae.data.text.RobertaIdsGuard;
+import org.m3ae.train.RunDir;
 import org.m3ae.weights.SameDiffSource;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -76,7 +77,7 @@ public final class Predictor implements AutoCloseable {
         sd = OneDeviceArrayHolder.install(SameDiff.load(new File(model.toString()), false)); // drops the copy SameDiff keeps of every weight
         RobertaIdsGuard.checkWeights(new SameDiffSource(sd, model.toString()), tok);
       } else {
-        Path weights = Files.isDirectory(model) ? model.resolve("model.safetensors") : model;
+        Path weights = Files.isDirectory(model) ? model.resolve(RunDir.WEIGHTS) : model;
         ModelConfig cfg = ModelConfig.load(Path.of(m.modelConfig()));
         TaskGraph g = TaskGraph.build(cfg, m.kind(), m.labels().size(), m.textLen(), false, 1, 0);
         FinetuneRun.loadInto(g.sd(), weights, tok);

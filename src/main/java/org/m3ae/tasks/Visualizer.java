@@ -28,6 +28,7 @@ import org.m3ae.masking.PatchMask;
 import org.m3ae.masking.RandomPatchMaskSampler;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.Pass;
+import org.m3ae.train.RunDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -46,7 +47,7 @@ public final class Visualizer {
   private Visualizer() {}
 
   public static List<Path> run(TaskConfig tc, Path checkpoint, String split, int n, double r, Path outDir, PrintStream out) {
-    Path weights = Files.isDirectory(checkpoint) ? checkpoint.resolve("model.safetensors") : checkpoint;
+    Path weights = Files.isDirectory(checkpoint) ? checkpoint.resolve(RunDir.WEIGHTS) : checkpoint;
     Path runDir = weights.toAbsolutePath().getParent();
     ModelConfig model = ModelConfig.load(Path.of(tc.model()));
     List<Path> written = new ArrayList<>();

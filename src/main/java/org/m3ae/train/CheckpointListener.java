@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes a checkpoint every {@code every} steps and after the last step. Never on failure: a run that diverges or
- * dies leaves its last good checkpoint as it was.
+ * dies leaves its last good checkpoint as it was, and {@link #last} names it (for the {@link Trainer}'s message).
  */
 public final class CheckpointListener implements TrainingListener {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointListener.class);
@@ -19,10 +19,15 @@ public final class CheckpointListener implements TrainingListener {
   private final Checkpoints.Writer tensors;
   private final List<Path> configs;
   private final List<TrainingListener> notify;
-  private final java.util.function.Consumer<String> onSaved;
+  private Path last;
 
+  /**
+   * @param configs copied into every checkpoint (the run and model configs)
+   * @param notify told of each checkpoint ({@link TrainingListener#onCheckpoint})
+   * @param resumedFrom the checkpoint the run resumed from, the last good one until the first is written; or null
+   */
   public CheckpointListener(Checkpoints checkpoints, int every, int total, Supplier<Checkpoints.State> state,
-      Checkpoints.Writer tensors, List<Path> configs, List<TrainingListener> notify, java.util.function.Consumer<String> onSaved) {
+      Checkpoints.Writer tensors, List<Path> configs, List<TrainingListener> notify, Path resumedFrom) {
     this.checkpoints = checkpoints;
     this.every = Math.max(1, every);
     this.total = total;
@@ -30,7 +35,12 @@ public final class CheckpointListener implements TrainingListener {
     this.tensors = tensors;
     this.configs = configs;
     this.notify = notify;
-    this.onSaved = onSaved;
+    this.last = resumedFrom;
+  }
+
+  /** The last complete checkpoint of this run, or null if there is none yet. */
+  public String last() {
+    return last == null ? null : last.toString();
   }
 
   @Override
@@ -39,7 +49,7 @@ public final class CheckpointListener implements TrainingListener {
     if (done % every == 0 || done == total) {
       Path dir = checkpoints.save(state.get(), tensors, configs);
       LOG.debug("checkpoint {}", dir);
-      onSaved.accept(dir.toString());
+      last = dir;
       for (TrainingListener l : notify) l.onCheckpoint(m.step(), dir);
     }
   }

@@ -1,6 +1,7 @@
 package org.m3ae.train;
 
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -41,16 +42,26 @@ public final class Trainer {
   private final AdamW adam;
   private final List<TrainingListener> listeners;
   private final Map<String, INDArray> params = new LinkedHashMap<>();
-  private String lastCheckpoint;
+  private final Supplier<String> lastCheckpoint;
   /** Plans of each gradient graph, by graph identity (a task may hand out new GradientGraph records per step). */
   private final Map<SameDiff, PlanCache> plans = new IdentityHashMap<>();
 
   public Trainer(TrainTask task, Supplier<Batch> data, Settings s, AdamW adam, List<TrainingListener> listeners) {
+    this(task, data, s, adam, listeners, () -> null);
+  }
+
+  /**
+   * @param lastCheckpoint the run's last good checkpoint at any moment (null: none), named when a step diverges, e.g.
+   *     {@link CheckpointListener#last}
+   */
+  public Trainer(TrainTask task, Supplier<Batch> data, Settings s, AdamW adam, List<TrainingListener> listeners,
+      Supplier<String> lastCheckpoint) {
     this.task = task;
     this.data = data;
     this.s = s;
     this.adam = adam;
     this.listeners = listeners;
+    this.lastCheckpoint = lastCheckpoint;
     for (String n : task.trainable()) params.put(n, task.sd().getVariable(n).getArr());
     for (GradientGraph g : task.gradientGraphs()) {
       SameDiff grad = g.gradientFunction(); // built once, up front
@@ -73,10 +84,6 @@ public final class Trainer {
     }
   }
 
-  public void setLastCheckpoint(String path) {
-    lastCheckpoint = path;
-  }
-
   /** Learning rate of a group at a step (a group without a multiplier trains at the schedule's rate). */
   public double lr(LrGroup group, int step) {
     return s.schedule().at(step) * s.multipliers().getOrDefault(group, 1.0);
@@ -84,6 +91,7 @@ public final class Trainer {
 
   /** Runs steps {@code start} … {@code steps − 1}. */
   public void run(Path runDir, int start) {
+    for (TrainingListener l : listeners) l.onParameters(Collections.unmodifiableMap(params));
     for (TrainingListener l : listeners) l.onStart(runDir, start, s.steps());
     int step = start;
     Throwable failure = null;
@@ -127,7 +135,7 @@ public final class Trainer {
         GradientGraph.Result r = g.compute(feed, task::lossVariable, plans.get(g.sd()));
         for (var e : r.losses().entrySet()) {
           if (!Double.isFinite(e.getValue())) {
-            throw new TrainingDivergedException(step, e.getKey(), e.getValue(), lastCheckpoint);
+            throw new TrainingDivergedException(step, e.getKey(), e.getValue(), lastCheckpoint.get());
           }
           sums.merge(e.getKey(), e.getValue() / s.accumulate(), Double::sum);
         }
@@ -139,7 +147,7 @@ public final class Trainer {
     }
     long t1 = System.nanoTime();
     double norm = globalNorm(grads);
-    if (!Double.isFinite(norm)) throw new TrainingDivergedException(step, "grad_norm", norm, lastCheckpoint);
+    if (!Double.isFinite(norm)) throw new TrainingDivergedException(step, "grad_norm", norm, lastCheckpoint.get());
     if (s.clipNorm() > 0 && norm > s.clipNorm()) {
       double f = s.clipNorm() / (norm + 1e-6);
       for (INDArray g : grads.values()) g.muli(f);

@@ -1,6 +1,8 @@
 package org.m3ae.train;
 
 import java.nio.file.Path;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Hooks of the training loop (pre-training and fine-tuning). Metrics writing, the progress bar, checkpoints, the
@@ -10,6 +12,13 @@ import java.nio.file.Path;
  * (DL4J-NOTES); these hooks get the loss values the loop read back from the graph.
  */
 public interface TrainingListener {
+  /**
+   * Once per run, before {@link #onStart}: the weights being trained, by graph name — the live arrays the optimiser
+   * updates in place (as DL4J's own listeners receive the model), e.g. for weight statistics. Writing to them changes
+   * the run.
+   */
+  default void onParameters(Map<String, INDArray> parameters) {}
+
   /** Before the first step (also after a resume; {@code startStep} is the first step to run). */
   default void onStart(Path runDir, int startStep, int totalSteps) {}
 

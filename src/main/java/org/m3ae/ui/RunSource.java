@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.m3ae.train.MetricsJsonl;
+import org.m3ae.train.RunDir;
 
 /**
  * One run shown in the UI: its directory, the tail of its {@code metrics.jsonl}, its {@code run.json} description if
@@ -15,7 +15,6 @@ import org.m3ae.train.MetricsJsonl;
 final class RunSource {
   /** Where a run's SameDiff {@code UIListener} file is looked for first (see {@link UiSession#uiListenerFile()}). */
   static final String UI_LISTENER_FILE = "samediff-ui.bin";
-  static final String RUN_JSON = "run.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String id;
@@ -26,7 +25,7 @@ final class RunSource {
   RunSource(String id, Path dir, RunLifecycle lifecycle) {
     this.id = id;
     this.dir = dir.toAbsolutePath().normalize();
-    this.tail = new MetricsTail(this.dir.resolve(MetricsJsonl.FILE));
+    this.tail = new MetricsTail(new RunDir(this.dir).metrics());
     this.lifecycle = lifecycle;
   }
 
@@ -39,7 +38,7 @@ final class RunSource {
 
   /** The run's {@code run.json}, or null when it is missing or unreadable (older runs, or not written yet). */
   JsonNode runJson() {
-    Path f = dir.resolve(RUN_JSON);
+    Path f = new RunDir(dir).runJson();
     if (!Files.isRegularFile(f)) return null;
     try {
       JsonNode n = JSON.readTree(f.toFile());

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Stack;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,30 +21,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class StudentInit {
   private StudentInit() {}
 
-  /** The layered stacks: graph name prefix up to the layer index. */
-  public enum Stack {
-    VISION("vision_encoder.visual.transformer.resblocks."),
-    TEXT("language_encoder.encoder.layer."),
-    FUSION_TEXT("multi_modal_language_layers."),
-    FUSION_IMAGE("multi_modal_vision_layers."),
-    MIM_DECODER("mim_head.decoder.resblocks.");
-
-    final String prefix;
-
-    Stack(String prefix) {
-      this.prefix = prefix;
-    }
-
-    public int layers(ModelConfig c) {
-      return switch (this) {
-        case VISION -> c.vision().encoder().layers();
-        case TEXT -> c.text().encoder().layers();
-        case FUSION_TEXT, FUSION_IMAGE -> c.fusion().layers();
-        case MIM_DECODER -> c.mim().decoder().layers();
-      };
-    }
-  }
-
   public record Result(LoadReport report, Map<Stack, int[]> mapping) {}
 
   /** Layers per stack in a saved graph, read from its variable names (no teacher config needed). */
@@ -52,8 +29,8 @@ public final class StudentInit {
     for (Stack s : Stack.values()) n.put(s, 0);
     for (String name : g.keys()) {
       for (Stack s : Stack.values()) {
-        if (!name.startsWith(s.prefix)) continue;
-        String rest = name.substring(s.prefix.length());
+        if (!name.startsWith(s.prefix())) continue;
+        String rest = name.substring(s.prefix().length());
         int dot = rest.indexOf('.');
         if (dot > 0 && rest.substring(0, dot).chars().allMatch(Character::isDigit)) {
           n.put(s, Math.max(n.get(s), Integer.parseInt(rest.substring(0, dot)) + 1));
@@ -114,7 +91,7 @@ public final class StudentInit {
 
   static String teacherName(String studentName, Map<Stack, int[]> mapping) {
     for (Map.Entry<Stack, int[]> e : mapping.entrySet()) {
-      String p = e.getKey().prefix;
+      String p = e.getKey().prefix();
       if (!studentName.startsWith(p)) continue;
       String rest = studentName.substring(p.length());
       int dot = rest.indexOf('.');

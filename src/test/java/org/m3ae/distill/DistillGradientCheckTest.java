@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.PassSpec;
+import org.m3ae.model.Stack;
 import org.m3ae.train.RunConfig;
 import org.m3ae.model.M3aeModel;
 import org.m3ae.model.ModelConfig;
@@ -35,16 +36,16 @@ class DistillGradientCheckTest {
 
   /** EfficientVLM's choices with every stream weighted differently, so that a mix-up of stacks would show. */
   static KdSpec efficientVlm() {
-    Map<KdMapping.Stack, Double> att = new EnumMap<>(KdMapping.Stack.class);
-    att.put(KdMapping.Stack.VISION, 0.5);
-    att.put(KdMapping.Stack.TEXT, 2.0);
-    att.put(KdMapping.Stack.FUSION_TEXT, 1.5);
-    att.put(KdMapping.Stack.FUSION_IMAGE, 1.5);
-    Map<KdMapping.Stack, Double> hid = new EnumMap<>(KdMapping.Stack.class);
-    hid.put(KdMapping.Stack.VISION, 0.1);
-    hid.put(KdMapping.Stack.TEXT, 1.0);
-    hid.put(KdMapping.Stack.FUSION_TEXT, 2.0);
-    hid.put(KdMapping.Stack.FUSION_IMAGE, 2.0);
+    Map<Stack, Double> att = new EnumMap<>(Stack.class);
+    att.put(Stack.VISION, 0.5);
+    att.put(Stack.TEXT, 2.0);
+    att.put(Stack.FUSION_TEXT, 1.5);
+    att.put(Stack.FUSION_IMAGE, 1.5);
+    Map<Stack, Double> hid = new EnumMap<>(Stack.class);
+    hid.put(Stack.VISION, 0.1);
+    hid.put(Stack.TEXT, 1.0);
+    hid.put(Stack.FUSION_TEXT, 2.0);
+    hid.put(Stack.FUSION_IMAGE, 2.0);
     return KdSpec.LITERAL.withAttention(RunConfig.AttentionForm.SCORES, RunConfig.AttentionScale.KEYS).withWeights(att, hid)
         .withTemperature(2.0).withAlpha(0.4);
   }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.m3ae.distill.KdMapping.Stack;
+import org.m3ae.model.Stack;
 import org.m3ae.model.ModelConfig;
 
 /** The layer mapping for the paper's students, worked out by hand from §3.2.2 and M3AE's 11 ViT blocks. */

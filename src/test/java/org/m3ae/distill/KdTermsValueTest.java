@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.m3ae.model.Names;
+import org.m3ae.model.Stack;
 import org.m3ae.train.RunConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -31,7 +32,7 @@ class KdTermsValueTest {
 
     // ---- attention: scores with padded keys zeroed, head-averaged (1 student head, 2 teacher heads), × L_k, × w_stack
     List<String[]> pairs = new ArrayList<>(); // student name, teacher name, stack, keys are text
-    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+    for (Stack st : Stack.ENCODERS) {
       int[] m = mapping.attention().get(st);
       for (int j = 0; j < m.length; j++) {
         int t = m[j];
@@ -52,7 +53,7 @@ class KdTermsValueTest {
     List<String> wanted = new ArrayList<>(List.of("loss/attn", "loss/hid", "loss/mlm_kd", "loss/itm_kd", "mlm/" + Names.MLM_LOGITS,
         "itm/" + Names.ITM_LOGITS));
     for (String[] p : pairs) wanted.add("itm/" + Names.scores(p[0]));
-    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+    for (Stack st : Stack.ENCODERS) {
       for (int i = 0; i < mapping.hidden().get(st).length; i++) wanted.add("itm/" + hiddenName(st, i));
     }
     Map<String, INDArray> out = g.sd().output(feed, wanted.toArray(new String[0]));
@@ -79,15 +80,15 @@ class KdTermsValueTest {
         num += rows[r] * se / (lq * lk);
         den += rows[r];
       }
-      attn += num / Math.max(den, 1) * lk * kd.attentionWeights().get(KdMapping.Stack.valueOf(p[2]));
+      attn += num / Math.max(den, 1) * lk * kd.attentionWeights().get(Stack.valueOf(p[2]));
     }
     assertEquals(attn, out.get("loss/attn").getDouble(0), 1e-10 * attn, "loss/attn");
 
     // ---- hidden states: through the learned width projection, MSE per matched row, × w_stack
     double hid = 0;
-    for (KdMapping.Stack st : KdMapping.Stack.values()) {
+    for (Stack st : Stack.ENCODERS) {
       int[] m = mapping.hidden().get(st);
-      INDArray proj = g.sd().getArrForVarName("distill." + st.label + ".proj.weight"); // [16, 32]
+      INDArray proj = g.sd().getArrForVarName("distill." + st.label() + ".proj.weight"); // [16, 32]
       for (int i = 0; i < m.length; i++) {
         INDArray h = out.get("itm/" + hiddenName(st, i)); //       [B, L, 16]
         INDArray t = feed.get("kd/" + hiddenName(st, m[i])); //    [B, L, 32]
@@ -129,12 +130,13 @@ class KdTermsValueTest {
     assertEquals(RunConfig.AttentionForm.SCORES, kd.attention());
   }
 
-  private static String hiddenName(KdMapping.Stack st, int i) {
+  private static String hiddenName(Stack st, int i) {
     return switch (st) {
       case VISION -> Names.visionHidden(i);
       case TEXT -> Names.textHidden(i);
       case FUSION_TEXT -> Names.fusionHidden("text", i);
       case FUSION_IMAGE -> Names.fusionHidden("image", i);
+      case MIM_DECODER -> throw new AssertionError("not distilled");
     };
   }
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.distill.KdMapping;
 import org.m3ae.distill.KdSpec;
 import org.m3ae.model.ConfigException;
+import org.m3ae.model.Stack;
 
 /** The {@code kd:} block's KD forms and the logit KD weights: defaults applied once, bad values named by file and key. */
 class RunConfigKdTest {
@@ -50,12 +51,12 @@ class RunConfigKdTest {
     KdSpec kd = KdSpec.of(rc.kd());
     assertEquals(RunConfig.AttentionForm.SCORES, kd.attention());
     assertEquals(RunConfig.AttentionScale.KEYS, kd.scale());
-    assertEquals(0.5, kd.attentionWeights().get(KdMapping.Stack.VISION));
-    assertEquals(1.0, kd.attentionWeights().get(KdMapping.Stack.TEXT));
-    assertEquals(2.0, kd.attentionWeights().get(KdMapping.Stack.FUSION_TEXT));
-    assertEquals(2.0, kd.attentionWeights().get(KdMapping.Stack.FUSION_IMAGE));
-    assertEquals(0.1, kd.hiddenWeights().get(KdMapping.Stack.VISION));
-    assertEquals(1.0, kd.hiddenWeights().get(KdMapping.Stack.FUSION_IMAGE));
+    assertEquals(0.5, kd.attentionWeights().get(Stack.VISION));
+    assertEquals(1.0, kd.attentionWeights().get(Stack.TEXT));
+    assertEquals(2.0, kd.attentionWeights().get(Stack.FUSION_TEXT));
+    assertEquals(2.0, kd.attentionWeights().get(Stack.FUSION_IMAGE));
+    assertEquals(0.1, kd.hiddenWeights().get(Stack.VISION));
+    assertEquals(1.0, kd.hiddenWeights().get(Stack.FUSION_IMAGE));
     assertEquals(2.5, kd.temperature());
     assertEquals(0.4, kd.alpha());
     assertEquals(1.0, rc.weight(LossTerm.MLM_KD));

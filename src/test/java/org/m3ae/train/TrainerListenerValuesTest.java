@@ -1,6 +1,7 @@
 package org.m3ae.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.data.BadRecordPolicy;
@@ -58,7 +60,16 @@ class TrainerListenerValuesTest {
     SameDiff sd = graph.sd();
     Map<String, INDArray> before = new HashMap<>();
     List<StepMetrics> seen = new ArrayList<>();
+    List<Map<String, INDArray>> handedOut = new ArrayList<>();
     TrainingListener check = new TrainingListener() {
+      @Override
+      public void onParameters(Map<String, INDArray> parameters) {
+        handedOut.add(parameters);
+        // the live weights: the very arrays the graph computes with, every trainable one
+        assertEquals(Set.copyOf(graph.trainable()), parameters.keySet());
+        for (String n : graph.trainable()) assertSame(sd.getVariable(n).getArr(), parameters.get(n), n);
+      }
+
       @Override
       public void onStepStart(int step) {
         before.clear();
@@ -96,6 +107,7 @@ class TrainerListenerValuesTest {
           .run(Files.createDirectories(dir.resolve("run")), 0);
     }
     assertEquals(3, seen.size());
+    assertEquals(1, handedOut.size(), "the weights are handed out once, before the first step");
     // warm-up of round(0.34·3) = 1 step, then linear decay to 0: 1e-3, 1e-3·2/2, 1e-3·1/2.
     assertEquals(1e-3, seen.get(0).get("lr"), 1e-15);
     assertEquals(1e-3, seen.get(1).get("lr"), 1e-15);

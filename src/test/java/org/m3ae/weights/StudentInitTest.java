@@ -9,6 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.m3ae.model.M3aeGraph;
 import org.m3ae.model.ModelConfig;
+import org.m3ae.model.Stack;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.VariableType;
 
@@ -34,10 +35,10 @@ class StudentInitTest {
     M3aeGraph teacher = WeightImport.withPretrainingHeads(tc);
     M3aeGraph student = WeightImport.withPretrainingHeads(sc);
     SameDiffSource ts = new SameDiffSource(teacher.sd(), "tiny teacher");
-    Map<StudentInit.Stack, Integer> tl = StudentInit.layers(ts);
-    assertEquals(tc.vision().encoder().layers(), tl.get(StudentInit.Stack.VISION));
-    assertEquals(tc.fusion().layers(), tl.get(StudentInit.Stack.FUSION_IMAGE));
-    Map<StudentInit.Stack, int[]> m = StudentInit.mapping(tl, sc, LayerMapping.LAST_OF_BLOCK, Map.of());
+    Map<Stack, Integer> tl = StudentInit.layers(ts);
+    assertEquals(tc.vision().encoder().layers(), tl.get(Stack.VISION));
+    assertEquals(tc.fusion().layers(), tl.get(Stack.FUSION_IMAGE));
+    Map<Stack, int[]> m = StudentInit.mapping(tl, sc, LayerMapping.LAST_OF_BLOCK, Map.of());
     StudentInit.Result r = StudentInit.run(ts, student, m);
     assertEquals(Map.of(), r.report().missing());
     System.out.print(StudentInit.describe(m, tl));
