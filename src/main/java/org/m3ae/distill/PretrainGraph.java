@@ -204,7 +204,7 @@ public final class PretrainGraph {
         keys.addAll(List.of("loss_hid", "loss_attn"));
         if (raw(LossTerm.ITM_KD) != 0) {
           // every ITM pair, swapped ones included: the teacher's ITM pass sees the same (half-swapped) input
-          SDVariable tLogits = kdPlaceholder(sd, ITM + "/" + Names.ITM_LOGITS, cfg.itm().classes()); // [B, C]
+          SDVariable tLogits = kdPlaceholder(sd, Names.qualified(ITM, Names.ITM_LOGITS), cfg.itm().classes()); // [B, C]
           SDVariable lKd = KdLosses.klAtTemperature(sd, itm.itmLogits(), tLogits, kd.temperature(), 2).mean()
               .rename("loss/itm_kd");
           total = total.add(lKd.mul(w(LossTerm.ITM_KD)));
@@ -248,7 +248,7 @@ public final class PretrainGraph {
    */
   private SDVariable mlmLogitKd(SameDiff sd, Pass p, SDVariable labelW, boolean selected) {
     int v = cfg.text().vocabSize();
-    SDVariable t = kdPlaceholder(sd, MLM + "/" + Names.MLM_LOGITS, p.textLen(), v); //   [B, Lt, V]
+    SDVariable t = kdPlaceholder(sd, Names.qualified(MLM, Names.MLM_LOGITS), p.textLen(), v); //   [B, Lt, V]
     if (selected) {
       SDVariable select = sd.getVariable(p.name(Names.MLM_SELECT)); //                 [M, B·Lt]
       t = select.mmul(sd.reshape(t, -1, v)); //                                          [M, V]
@@ -273,15 +273,15 @@ public final class PretrainGraph {
   /** The feed of teacher pass {@code pass} ({@link #teacherPasses}) for a batch. */
   public static Map<String, INDArray> teacherPassFeed(String pass, Batch b) {
     Map<String, INDArray> f = new HashMap<>();
-    f.put(pass + "/" + Names.TEXT_MASK, b.get(BatchKeys.TEXT_MASK));
+    f.put(Names.qualified(pass, Names.TEXT_MASK), b.get(BatchKeys.TEXT_MASK));
     switch (pass) {
       case MLM -> {
-        f.put(pass + "/" + Names.IMAGE, b.get(BatchKeys.IMAGE));
-        f.put(pass + "/" + Names.TEXT_IDS, b.get(BatchKeys.MLM_TEXT_IDS));
+        f.put(Names.qualified(pass, Names.IMAGE), b.get(BatchKeys.IMAGE));
+        f.put(Names.qualified(pass, Names.TEXT_IDS), b.get(BatchKeys.MLM_TEXT_IDS));
       }
       case ITM -> {
-        f.put(pass + "/" + Names.IMAGE, b.get(BatchKeys.ITM_IMAGE));
-        f.put(pass + "/" + Names.TEXT_IDS, b.get(BatchKeys.TEXT_IDS));
+        f.put(Names.qualified(pass, Names.IMAGE), b.get(BatchKeys.ITM_IMAGE));
+        f.put(Names.qualified(pass, Names.TEXT_IDS), b.get(BatchKeys.TEXT_IDS));
       }
       default -> throw new IllegalArgumentException("no teacher pass '" + pass + "'");
     }
@@ -649,7 +649,7 @@ public final class PretrainGraph {
     }
     if (m == 0) sel[0] = 1f;
     DataType dt = weights.dataType();
-    f.put(MLM + "/" + Names.MLM_SELECT, Nd4j.create(sel, new long[] {rows, n}, 'c').castTo(dt));
+    f.put(Names.qualified(MLM, Names.MLM_SELECT), Nd4j.create(sel, new long[] {rows, n}, 'c').castTo(dt));
     f.put(MLM_SELECTED_LABEL_IDS, Nd4j.createFromArray(lab));
     f.put(MLM_SELECTED_WEIGHTS, Nd4j.createFromArray(lw).castTo(dt));
   }
@@ -688,19 +688,19 @@ public final class PretrainGraph {
       SplittableRandom dropoutRng) {
     Map<String, INDArray> f = new HashMap<>();
     INDArray image = b.get(BatchKeys.IMAGE), ids = b.get(BatchKeys.TEXT_IDS), mask = b.get(BatchKeys.TEXT_MASK);
-    f.put(MLM + "/" + Names.IMAGE, image);
-    f.put(MLM + "/" + Names.TEXT_IDS, b.get(BatchKeys.MLM_TEXT_IDS));
-    f.put(MLM + "/" + Names.TEXT_MASK, mask);
+    f.put(Names.qualified(MLM, Names.IMAGE), image);
+    f.put(Names.qualified(MLM, Names.TEXT_IDS), b.get(BatchKeys.MLM_TEXT_IDS));
+    f.put(Names.qualified(MLM, Names.TEXT_MASK), mask);
     f.put(MLM_LABEL_IDS, b.get(BatchKeys.MLM_LABEL_IDS));
     f.put(MLM_WEIGHTS, b.get(BatchKeys.MLM_WEIGHTS));
-    f.put(MIM + "/" + Names.IMAGE, image);
-    f.put(MIM + "/" + Names.TEXT_IDS, ids);
-    f.put(MIM + "/" + Names.TEXT_MASK, mask);
-    f.put(MIM + "/" + Names.IMAGE_KEEP_IDS, b.get(BatchKeys.IMAGE_KEEP_IDS));
+    f.put(Names.qualified(MIM, Names.IMAGE), image);
+    f.put(Names.qualified(MIM, Names.TEXT_IDS), ids);
+    f.put(Names.qualified(MIM, Names.TEXT_MASK), mask);
+    f.put(Names.qualified(MIM, Names.IMAGE_KEEP_IDS), b.get(BatchKeys.IMAGE_KEEP_IDS));
     f.put(MIM_MASK, b.get(BatchKeys.IMAGE_MIM_MASK));
-    f.put(ITM + "/" + Names.IMAGE, b.get(BatchKeys.ITM_IMAGE));
-    f.put(ITM + "/" + Names.TEXT_IDS, ids);
-    f.put(ITM + "/" + Names.TEXT_MASK, mask);
+    f.put(Names.qualified(ITM, Names.IMAGE), b.get(BatchKeys.ITM_IMAGE));
+    f.put(Names.qualified(ITM, Names.TEXT_IDS), ids);
+    f.put(Names.qualified(ITM, Names.TEXT_MASK), mask);
     f.put(ITM_LABELS, b.get(BatchKeys.ITM_LABELS));
     if (teacherCfg != null) {
       f.put(KD_ROWS, b.get(BatchKeys.ITM_LABELS).castTo(graph.dtype()));
@@ -711,9 +711,9 @@ public final class PretrainGraph {
       }
     }
     if (features != null) {
-      f.put(FEAT + "/" + Names.IMAGE, image);
-      f.put(FEAT + "/" + Names.TEXT_IDS, ids);
-      f.put(FEAT + "/" + Names.TEXT_MASK, mask);
+      f.put(Names.qualified(FEAT, Names.IMAGE), image);
+      f.put(Names.qualified(FEAT, Names.TEXT_IDS), ids);
+      f.put(Names.qualified(FEAT, Names.TEXT_MASK), mask);
       for (FeatureKdSpec.TeacherFeatures t : features.teachers()) {
         for (FeatureKind k : t.dims().keySet()) {
           String ph = featurePlaceholder(t.name(), k);
