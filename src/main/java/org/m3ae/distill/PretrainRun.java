@@ -2,6 +2,9 @@ package org.m3ae.distill;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.nio.file.Files;
+import org.m3ae.weights.KeyMap;
+import org.m3ae.model.ModelPart;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -96,6 +99,7 @@ public final class PretrainRun {
         if (resumedFrom == null && "teacher".equals(rc.studentInit())) {
           initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), teacherCfg, out);
         }
+        if (resumedFrom == null && rc.init() != null) initFrom(graph.graph(), rc.init(), data.tokenizer(), out);
         writeRunJson(run, rc, configFile, model);
 
         DistillTask task = new DistillTask(graph, teacher, source, rc.mask().ratio(), rc.mask().rStart(), rc.mask().rEnd(), steps, seed,
@@ -280,6 +284,46 @@ public final class PretrainRun {
       var r = StudentInit.run(src, student, mapping);
       out.println("student initialised from " + teacherWeights + ": " + r.report().summary());
       out.print(StudentInit.describe(mapping, layers));
+    }
+  }
+
+  /**
+   * The run's {@code init}: the parts it names loaded from its file, every variable of those parts required (a file
+   * that lacks one is not a checkpoint of these parts: an error naming it), the file's other tensors left unused and
+   * the other parts random. Shapes that do not fit and layers the graph does not build are errors of the loader.
+   */
+  static LoadReport initFrom(M3aeGraph g, RunConfig.Init init, TextTokenizer tok, PrintStream out) {
+    Path file = Path.of(init.weights());
+    if (!Files.isRegularFile(file)) throw new IllegalArgumentException("init weights not found: " + file + " (key 'init.weights')");
+    List<ModelPart> parts = init.parts();
+    java.util.function.Predicate<String> wanted = n -> parts.stream().anyMatch(p -> p.contains(n));
+    try (TensorSource src = TensorSources.open(file)) {
+      RobertaIdsGuard.checkWeights(src, tok);
+      KeyMap all = TensorSources.keyMapFor(src);
+      KeyMap map = new KeyMap() {
+        @Override
+        public Rule rule(String target, long[] shape) {
+          return wanted.test(target) ? all.rule(target, shape) : null;
+        }
+
+        @Override
+        public String whyUnused(String key) {
+          return all.whyUnused(key);
+        }
+      };
+      LoadReport r = WeightLoader.load(g.sd(), src, map);
+      List<String> lacking = r.missing().keySet().stream().filter(wanted).sorted().toList();
+      if (!lacking.isEmpty()) {
+        throw new IllegalArgumentException(file + " (key 'init'): lacks " + lacking.size() + " variable(s) of part(s) "
+            + parts.stream().map(ModelPart::label).toList() + " of " + g.config().name() + ", e.g. '" + lacking.get(0)
+            + "' (" + r.missing().get(lacking.get(0)) + "): is it a checkpoint of these parts of this model?");
+      }
+      List<String> random = java.util.Arrays.stream(ModelPart.values())
+          .filter(p -> p != ModelPart.ALL && !parts.contains(p) && !parts.contains(ModelPart.ALL)).map(ModelPart::label).toList();
+      out.println("initialised " + parts.stream().map(ModelPart::label).toList() + " from " + file + ": " + r.loaded().size()
+          + " variables loaded, " + r.unused().size() + " tensors of the file unused"
+          + (random.isEmpty() ? "" : "; random: " + String.join(", ", random)));
+      return r;
     }
   }
 

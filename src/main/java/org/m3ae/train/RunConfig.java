@@ -30,7 +30,8 @@ public record RunConfig(
     Objectives objectives,
     Kd kd,
     Mask mask,
-    @JsonProperty("feature_kd") FeatureKd featureKd) {
+    @JsonProperty("feature_kd") FeatureKd featureKd,
+    Init init) {
 
   public RunConfig {
     objectives = objectives == null ? new Objectives(null, null, null, null, null) : objectives;
@@ -44,7 +45,20 @@ public record RunConfig(
   public RunConfig withTeacherWeights(String weights) {
     if (teacher == null) throw new IllegalStateException(name + ": no teacher to point at " + weights);
     return new RunConfig(name, model, new Teacher(teacher.model(), weights), studentInit, data, train, objectives, kd,
-        mask, featureKd);
+        mask, featureKd, init);
+  }
+
+  /**
+   * Weights the run starts from instead of random ones, in the parts named (default all): e.g. a pretrained BERT-family
+   * encoder's file ({@code .onnx}, safetensors, {@code .bin}) with {@code parts: [text]} for a teacher whose text
+   * tower starts pretrained, or a released M3AE checkpoint to continue pre-training. Every variable of those parts must
+   * be in the file (the key map follows the file, as in {@code import}); the other parts start random. Applied at a
+   * fresh start only: a resumed run continues from its checkpoint.
+   */
+  public record Init(@JsonProperty(required = true) String weights, List<org.m3ae.model.ModelPart> parts) {
+    public Init {
+      parts = parts == null ? List.of(org.m3ae.model.ModelPart.ALL) : List.copyOf(parts);
+    }
   }
 
   /** The frozen teacher: its model config and a checkpoint of its weights (graph-layout safetensors or .sdz). */
@@ -361,6 +375,12 @@ public record RunConfig(
     }
     if (studentInit != null && !studentInit.equals("teacher") && !studentInit.equals("random")) {
       throw new ConfigException(src + ": key 'student_init': 'teacher' (copy mapped teacher layers) or 'random'");
+    }
+    if (init != null) {
+      if (init.parts().isEmpty()) throw new ConfigException(src + ": key 'init.parts': empty; leave it out for all parts");
+      if ("teacher".equals(studentInit)) {
+        throw new ConfigException(src + ": keys 'init' and 'student_init: teacher' both initialise the model: keep one");
+      }
     }
     if (featureKd != null) {
       if (featureKd.teachers().isEmpty()) throw new ConfigException(src + ": key 'feature_kd.teachers': needs at least one teacher");
