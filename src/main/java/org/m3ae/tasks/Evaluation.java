@@ -76,7 +76,7 @@ public final class Evaluation {
             info.put("rerank_s", String.format("%.1f", tFast));
           }
         }
-        default -> throw new IllegalStateException();
+        default -> throw new IllegalStateException(); // unreachable (every TaskKind above); Java 17 needs it for definite assignment
       }
       info.put("eval_s", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
       Path json = Results.write(dir, tc.name(), kind, split, metrics, others, info);

@@ -104,7 +104,6 @@ public final class FinetuneTask implements TrainTask {
           f.put(TaskGraph.WEIGHTS, Nd4j.ones(dt, b));
         }
       }
-      default -> throw new IllegalStateException();
     }
     f.put(g.image(), image);
     f.put(g.textIds(), ids);

@@ -112,7 +112,7 @@ public final class TaskGraph {
           loss = Losses.crossEntropy(sd, grouped, labels, w, candidates, 2);
         }
       }
-      default -> throw new IllegalStateException();
+      default -> throw new IllegalStateException(); // unreachable (every TaskKind above); Java 17 needs it for definite assignment
     }
     sd.identity(LOGITS, logits);
     if (loss != null) {
