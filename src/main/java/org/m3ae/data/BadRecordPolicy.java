@@ -1,9 +1,11 @@
 package org.m3ae.data;
 
-/** {@code --on-bad-record}: skip and count each bad record, or stop at the first one. */
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** {@code --on-bad-record} and the configs' {@code data.on_bad_record}: skip and count each bad record, or stop at the first one. */
 public enum BadRecordPolicy {
-  SKIP,
-  FAIL;
+  @JsonProperty("skip") SKIP,
+  @JsonProperty("fail") FAIL;
 
   public static BadRecordPolicy parse(String s) {
     return switch (s.toLowerCase(java.util.Locale.ROOT)) {

@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.masking.MaskSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,17 +23,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class DistillTask implements TrainTask {
   /** Where the attention-guided mask reads attention from (paper Table 7), or a plain random mask. */
-  public enum MaskSource {
-    RANDOM,
-    STUDENT,
-    TEACHER,
-    BOTH;
-
-    public static MaskSource parse(String s) {
-      return valueOf(s.trim().toUpperCase());
-    }
-  }
-
   private final PretrainGraph graph;
   private final Teacher teacher;
   private final MaskSource source;
@@ -57,7 +47,7 @@ public final class DistillTask implements TrainTask {
     this.totalSteps = totalSteps;
     this.seed = seed;
     this.sampler = source == MaskSource.RANDOM ? null : new AttentionGuidedSampler(maskRatio, rStart);
-    if ((source == MaskSource.TEACHER || source == MaskSource.BOTH) && teacher == null) {
+    if (source.needsTeacher() && teacher == null) {
       throw new IllegalArgumentException("mask source " + source + " needs a teacher");
     }
     if (teacher != null) {
@@ -68,7 +58,7 @@ public final class DistillTask implements TrainTask {
         }
       }
       teacher.request(graph.kdTargets().values());
-      if (source == MaskSource.TEACHER || source == MaskSource.BOTH) teacher.request(teacher.maskAttentionNames());
+      if (source.needsTeacher()) teacher.request(teacher.maskAttentionNames());
     }
   }
 

@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.masking.MaskSource;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.nio.file.Files;
@@ -74,9 +75,8 @@ public final class PretrainRun {
     long seed = opt.seed();
     ModelConfig model = ModelConfig.load(Path.of(rc.model()));
     ModelConfig teacherCfg = rc.teacher() == null ? null : ModelConfig.load(Path.of(rc.teacher().model()));
-    DistillTask.MaskSource source = DistillTask.MaskSource.parse(rc.mask().source());
-    boolean needTeacher = rc.kdEnabled() || source == DistillTask.MaskSource.TEACHER || source == DistillTask.MaskSource.BOTH
-        || "teacher".equals(rc.studentInit());
+    MaskSource source = rc.mask().source();
+    boolean needTeacher = rc.kdEnabled() || source.needsTeacher() || rc.studentInit() == RunConfig.StudentInit.TEACHER;
 
     KdMapping mapping = announce(rc, model, teacherCfg, source, out);
     Map<String, OfflineFeatures> offline = loadOfflineFeatures(rc, out);
@@ -96,7 +96,7 @@ public final class PretrainRun {
         AdamW adam = new AdamW(opt.adamW());
         Path resumedFrom = resume ? resume(ckpts, graph, adam, stream, out) : null;
         int start = resumedFrom == null ? 0 : Checkpoints.readState(resumedFrom).nextStep();
-        if (resumedFrom == null && "teacher".equals(rc.studentInit())) {
+        if (resumedFrom == null && rc.studentInit() == RunConfig.StudentInit.TEACHER) {
           initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), teacherCfg, out);
         }
         if (resumedFrom == null && rc.init() != null) initFrom(graph.graph(), rc.init(), data.tokenizer(), out);
@@ -137,7 +137,7 @@ public final class PretrainRun {
   }
 
   /** Prints what the run does; the layer mapping of distillation (null without a teacher). */
-  static KdMapping announce(RunConfig rc, ModelConfig model, ModelConfig teacherCfg, DistillTask.MaskSource source,
+  static KdMapping announce(RunConfig rc, ModelConfig model, ModelConfig teacherCfg, MaskSource source,
       PrintStream out) {
     if (teacherCfg == null) {
       out.printf("%s: pre-training %s from scratch (no teacher, mask %s)%n", rc.name(), model.name(), source.name().toLowerCase());
@@ -248,8 +248,7 @@ public final class PretrainRun {
     PipelineConfig pc = PipelineLoader.load(Path.of(rc.data().pipeline()));
     if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
     pc = pc.withImageSize(model.vision().imageSize());
-    BadRecordPolicy policy = "fail".equals(rc.data().onBadRecord()) ? BadRecordPolicy.FAIL : BadRecordPolicy.SKIP;
-    DataPipeline data = DataPipeline.open(pc, policy);
+    DataPipeline data = DataPipeline.open(pc, rc.data().onBadRecord());
     checkTokenizer(data.tokenizer(), model, rc.data().pipeline(), rc.model());
     return data;
   }
@@ -376,7 +375,7 @@ public final class PretrainRun {
       n.put("config", configFile.toString());
       n.put("teacher", rc.teacher() == null ? null : rc.teacher().model());
       n.put("kd", rc.kdEnabled());
-      n.put("mask", rc.mask().source());
+      n.put("mask", rc.mask().source().key());
       if (rc.featureKdEnabled()) {
         var arr = n.putArray("feature_kd");
         for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) {

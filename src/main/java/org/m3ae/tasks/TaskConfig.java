@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.m3ae.data.BadRecordPolicy;
 import org.m3ae.data.vqa.AnswerOrder;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfigLoader;
@@ -32,7 +33,7 @@ public record TaskConfig(
     Eval eval) {
 
   public TaskConfig {
-    eval = eval == null ? new Eval(null, null, null) : eval;
+    eval = eval == null ? Eval.DEFAULTS : eval;
   }
 
   /**
@@ -44,24 +45,35 @@ public record TaskConfig(
    * {@code vqa.answer_order}) override the pipeline.
    */
   public record Data(
-      @JsonProperty(required = true) String pipeline,
+      String pipeline,
       String root,
-      Integer workers,
-      @JsonProperty("on_bad_record") String onBadRecord,
+      int workers,
+      @JsonProperty("on_bad_record") BadRecordPolicy onBadRecord,
       @JsonProperty("train_split") String trainSplit,
       @JsonProperty("val_split") String valSplit,
-      @JsonProperty("val_fraction") Double valFraction,
-      @JsonProperty("val_seed") Long valSeed,
+      @JsonProperty("val_fraction") double valFraction,
+      @JsonProperty("val_seed") long valSeed,
       @JsonProperty("test_split") String testSplit,
       @JsonProperty("vocab_splits") List<String> vocabSplits,
       @JsonProperty("answer_order") AnswerOrder answerOrder) {
-    public Data {
-      workers = workers == null ? 2 : workers;
-      onBadRecord = onBadRecord == null ? "skip" : onBadRecord;
-      trainSplit = trainSplit == null ? "train" : trainSplit;
-      valFraction = valFraction == null ? 0.1 : valFraction;
-      valSeed = valSeed == null ? 0L : valSeed;
-      testSplit = testSplit == null ? "test" : testSplit;
+
+    /** The YAML keys; a key left out is null here and takes its default. */
+    @JsonCreator
+    public Data(
+        @JsonProperty(value = "pipeline", required = true) String pipeline,
+        @JsonProperty("root") String root,
+        @JsonProperty("workers") Integer workers,
+        @JsonProperty("on_bad_record") BadRecordPolicy onBadRecord,
+        @JsonProperty("train_split") String trainSplit,
+        @JsonProperty("val_split") String valSplit,
+        @JsonProperty("val_fraction") Double valFraction,
+        @JsonProperty("val_seed") Long valSeed,
+        @JsonProperty("test_split") String testSplit,
+        @JsonProperty("vocab_splits") List<String> vocabSplits,
+        @JsonProperty("answer_order") AnswerOrder answerOrder) {
+      this(pipeline, root, workers == null ? 2 : workers, onBadRecord == null ? BadRecordPolicy.SKIP : onBadRecord,
+          trainSplit == null ? "train" : trainSplit, valSplit, valFraction == null ? 0.1 : valFraction,
+          valSeed == null ? 0L : valSeed, testSplit == null ? "test" : testSplit, vocabSplits, answerOrder);
     }
   }
 
@@ -134,11 +146,17 @@ public record TaskConfig(
    * Evaluation: batch size (default 64); for retrieval the chunk of pairs scored per forward (default 256) and, when
    * {@code rerank_k} > 0, the fast mode's shortlist size (default 0: score every pair).
    */
-  public record Eval(@JsonProperty("batch_size") Integer batchSize, Integer chunk, @JsonProperty("rerank_k") Integer rerankK) {
-    public Eval {
-      batchSize = batchSize == null ? 64 : batchSize;
-      chunk = chunk == null ? 256 : chunk;
-      rerankK = rerankK == null ? 0 : rerankK;
+  public record Eval(@JsonProperty("batch_size") int batchSize, int chunk, @JsonProperty("rerank_k") int rerankK) {
+
+    /** Every default. */
+    public static final Eval DEFAULTS = new Eval(null, null, null);
+
+    /** The YAML keys; a key left out is null here and takes its default. */
+    @JsonCreator
+    public Eval(
+        @JsonProperty("batch_size") Integer batchSize, @JsonProperty("chunk") Integer chunk,
+        @JsonProperty("rerank_k") Integer rerankK) {
+      this(batchSize == null ? 64 : batchSize, chunk == null ? 256 : chunk, rerankK == null ? 0 : rerankK);
     }
   }
 
@@ -167,9 +185,6 @@ public record TaskConfig(
     if (train.negatives() < 1) throw new ConfigException(src + ": key 'train.negatives': must be ≥ 1");
     if (data.valSplit() == null && !(data.valFraction() > 0 && data.valFraction() < 0.5)) {
       throw new ConfigException(src + ": key 'data.val_fraction': a fraction in (0, 0.5)");
-    }
-    if (!List.of("skip", "fail").contains(data.onBadRecord())) {
-      throw new ConfigException(src + ": key 'data.on_bad_record': 'skip' or 'fail'");
     }
     if (data.valSplit() != null && data.valSplit().equals(data.testSplit())) {
       throw new ConfigException(src + ": key 'data.val_split': model selection on the test split '" + data.testSplit()

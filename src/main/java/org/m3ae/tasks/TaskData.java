@@ -67,7 +67,7 @@ public final class TaskData implements AutoCloseable {
         : pc.vqa() != null && pc.vqa().vocabSplits() != null ? pc.vqa().vocabSplits() : null;
     AnswerOrder order = tc.data().answerOrder() != null ? tc.data().answerOrder()
         : pc.vqa() != null ? pc.vqa().answerOrderOr() : AnswerOrder.SORTED;
-    BadRecordPolicy policy = "fail".equals(tc.data().onBadRecord()) ? BadRecordPolicy.FAIL : BadRecordPolicy.SKIP;
+    BadRecordPolicy policy = tc.data().onBadRecord();
     AnswerVocabulary numbering = null;
     if (val == null && order == AnswerOrder.FIRST_APPEARANCE && pc.task() == PipelineConfig.Task.VQA) {
       // first appearance is over the files as they are; the carve below re-partitions train, so number the answers

@@ -53,7 +53,7 @@ final class GradientCall {
 
   static OutAndGrad run(SameDiff sd, Map<String, INDArray> placeholders, Collection<String> outputs,
       Collection<String> wrt) {
-    Trainer.buildGradientFunction(sd); // once; mutes SameDiff's per-op "Added differentiated op" lines on stdout
+    GradientFunction.build(sd); // once; mutes SameDiff's per-op "Added differentiated op" lines on stdout
     Map<String, String> gradName = new HashMap<>();
     for (String w : wrt) {
       SDVariable g = sd.getVariable(w).getGradient();

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.m3ae.data.BadRecordPolicy;
 import org.m3ae.masking.ItmNegatives;
+import org.m3ae.masking.MaskSource;
 import org.m3ae.masking.MlmMasking;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfigLoader;
@@ -24,7 +26,7 @@ public record RunConfig(
     @JsonProperty(required = true) String name,
     @JsonProperty(required = true) String model,
     Teacher teacher,
-    @JsonProperty(value = "student_init") String studentInit,
+    @JsonProperty(value = "student_init") StudentInit studentInit,
     @JsonProperty(required = true) Data data,
     @JsonProperty(required = true) Train train,
     Objectives objectives,
@@ -38,7 +40,10 @@ public record RunConfig(
     kd = kd == null ? new Kd(null, null) : kd;
     mask = mask == null ? new Mask(null, null, null, null) : mask;
     // the default mask follows the teacher's attention where there is a teacher (paper §3.3, Table 7)
-    if (mask.source() == null) mask = new Mask(teacher != null ? "both" : "random", mask.rStart(), mask.rEnd(), mask.ratio());
+    if (mask.source() == null) {
+      mask = new Mask(teacher != null ? MaskSource.BOTH : MaskSource.RANDOM, mask.rStart(), mask.rEnd(), mask.ratio());
+    }
+    studentInit = studentInit == null ? StudentInit.RANDOM : studentInit;
   }
 
   /** The same run distilling from other weights of the same teacher model (every other key kept, feature KD too). */
@@ -69,16 +74,29 @@ public record RunConfig(
    * pipeline's own), loader threads (default 2), and what to do with bad records (default skip).
    */
   public record Data(
-      @JsonProperty(required = true) String pipeline,
-      String split,
-      String root,
-      Integer workers,
-      @JsonProperty("on_bad_record") String onBadRecord) {
-    public Data {
-      split = split == null ? "train" : split;
-      workers = workers == null ? 2 : workers;
-      onBadRecord = onBadRecord == null ? "skip" : onBadRecord;
+      String pipeline, String split, String root, int workers, @JsonProperty("on_bad_record") BadRecordPolicy onBadRecord) {
+
+    /** The YAML keys; a key left out is null here and takes its default. */
+    @JsonCreator
+    public Data(
+        @JsonProperty(value = "pipeline", required = true) String pipeline,
+        @JsonProperty("split") String split,
+        @JsonProperty("root") String root,
+        @JsonProperty("workers") Integer workers,
+        @JsonProperty("on_bad_record") BadRecordPolicy onBadRecord) {
+      this(pipeline, split == null ? "train" : split, root, workers == null ? 2 : workers,
+          onBadRecord == null ? BadRecordPolicy.SKIP : onBadRecord);
     }
+  }
+
+  /**
+   * How the student's weights start (key {@code student_init}, default random): {@code teacher} copies the mapped
+   * teacher layers (paper §4.3: the student's layers are initialised from the teacher's), {@code random} starts from
+   * scratch.
+   */
+  public enum StudentInit {
+    @JsonProperty("teacher") TEACHER,
+    @JsonProperty("random") RANDOM
   }
 
   /** How a pre-training step differentiates (key {@code train.backward}). */
@@ -311,7 +329,7 @@ public record RunConfig(
    * filled in by {@link RunConfig}); r falls linearly from r_start (0.95) to r_end (0.30); {@code ratio} is the total
    * masked share (M3AE 0.75).
    */
-  public record Mask(String source, @JsonProperty("r_start") Double rStart, @JsonProperty("r_end") Double rEnd, Double ratio) {
+  public record Mask(MaskSource source, @JsonProperty("r_start") Double rStart, @JsonProperty("r_end") Double rEnd, Double ratio) {
     public Mask {
       rStart = rStart == null ? 0.95 : rStart;
       rEnd = rEnd == null ? 0.30 : rEnd;
@@ -354,12 +372,8 @@ public record RunConfig(
     if (train.batchSize() <= 0) throw new ConfigException(src + ": key 'train.batch_size': must be > 0");
     if (train.itmCandidates() < 1) throw new ConfigException(src + ": key 'train.itm_candidates': must be >= 1, got " + train.itmCandidates());
     train.optimization().validate(src);
-    String s = mask.source();
-    if (!List.of("random", "student", "teacher", "both").contains(s)) {
-      throw new ConfigException(src + ": key 'mask.source': '" + s + "' is not random | student | teacher | both");
-    }
-    if ((s.equals("teacher") || s.equals("both")) && teacher == null) {
-      throw new ConfigException(src + ": key 'mask.source': '" + s + "' needs a teacher");
+    if (mask.source().needsTeacher() && teacher == null) {
+      throw new ConfigException(src + ": key 'mask.source': '" + mask.source().key() + "' needs a teacher");
     }
     double rStart = mask.rStart(), rEnd = mask.rEnd(), ratio = mask.ratio();
     if (!(rStart >= 0 && rStart <= 1 && rEnd >= 0 && rEnd <= 1)) {
@@ -370,15 +384,9 @@ public record RunConfig(
       throw new ConfigException(src + ": key 'mask.r_end': the high-attention share 1 − r_end = " + (1 - rEnd)
           + " exceeds the masked share " + ratio);
     }
-    if (!List.of("skip", "fail").contains(data.onBadRecord())) {
-      throw new ConfigException(src + ": key 'data.on_bad_record': 'skip' or 'fail'");
-    }
-    if (studentInit != null && !studentInit.equals("teacher") && !studentInit.equals("random")) {
-      throw new ConfigException(src + ": key 'student_init': 'teacher' (copy mapped teacher layers) or 'random'");
-    }
     if (init != null) {
       if (init.parts().isEmpty()) throw new ConfigException(src + ": key 'init.parts': empty; leave it out for all parts");
-      if ("teacher".equals(studentInit)) {
+      if (studentInit == StudentInit.TEACHER) {
         throw new ConfigException(src + ": keys 'init' and 'student_init: teacher' both initialise the model: keep one");
       }
     }

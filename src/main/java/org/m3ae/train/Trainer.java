@@ -69,21 +69,6 @@ public final class Trainer {
     }
   }
 
-  /**
-   * Builds the backward graph once, up front. SameDiff 1.0.0-M2.1 prints one "Added differentiated op" line per op
-   * to System.out while doing so (SameDiff.java:5044), thousands of lines for a training graph: muted here.
-   */
-  public static void buildGradientFunction(org.nd4j.autodiff.samediff.SameDiff sd) {
-    if (sd.getFunction("grad") != null) return;
-    java.io.PrintStream out = System.out;
-    try {
-      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-      sd.createGradFunction();
-    } finally {
-      System.setOut(out);
-    }
-  }
-
   /** Learning rate of a group at a step (a group without a multiplier trains at the schedule's rate). */
   public double lr(LrGroup group, int step) {
     return s.schedule().at(step) * s.multipliers().getOrDefault(group, 1.0);

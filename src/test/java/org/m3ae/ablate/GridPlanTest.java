@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.m3ae.masking.MaskSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.model.ConfigException;
@@ -55,7 +56,7 @@ class GridPlanTest {
       assertEquals("configs/models/synth-student.yaml", rc.model());
       assertEquals(0.0, rc.weight(LossTerm.ATTN));
       assertEquals(c.label().equals("KD off") ? 0.0 : 1.0, rc.weight(LossTerm.HID));
-      assertEquals(c.label().equals("KD off") ? "both" : "random", rc.mask().source());
+      assertEquals(c.label().equals("KD off") ? MaskSource.BOTH : MaskSource.RANDOM, rc.mask().source());
       assertEquals(1.0, rc.weight(LossTerm.MLM));
       var ft = c.finetune();
       assertEquals(c.seed(), ft.train().optimization().seed());
@@ -127,6 +128,6 @@ class GridPlanTest {
     Path t7 = Path.of("configs/grids/table7-mask.yaml");
     GridPlan p7 = GridPlan.of(GridConfig.load(t7), t7, dir.resolve("t7"));
     assertEquals(List.of("random", "teacher", "student", "both"),
-        p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().mask().source()).toList());
+        p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().mask().source().key()).toList());
   }
 }

@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.m3ae.train.GradientFunction;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeModel;
@@ -18,7 +20,6 @@ import org.m3ae.testing.GradCheck;
 import org.m3ae.train.FeatureKind;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.RunConfig;
-import org.m3ae.train.Trainer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -59,7 +60,7 @@ class FeatureKdGradientCheckTest {
   static Map<String, INDArray> feed(PretrainGraph g, FeatureKdSpec spec, boolean perPass, DataType dt) throws Exception {
     ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
     Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, perPass);
+    DistillTask task = new DistillTask(g, teacher, MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, perPass);
     Batch batch = SyntheticBatch.first(g.graph().config().vision().imageSize(), 11);
     Map<String, INDArray> t = teacher.forward(batch);
     batch = org.m3ae.data.pipeline.MimRemasker.remask(batch, task.sampler(), g.graph().config().vision().numPatches(),
@@ -147,11 +148,11 @@ class FeatureKdGradientCheckTest {
     FeatureKdSpec spec = spec(RunConfig.StudentFeatures.UNIMODAL);
     PretrainGraph g = graph(spec, true, DataType.FLOAT);
     ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
-    DistillTask task = new DistillTask(g, Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults())), DistillTask.MaskSource.BOTH,
+    DistillTask task = new DistillTask(g, Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults())), MaskSource.BOTH,
         0.75, 0.95, 0.3, 10, 5, true);
     assertEquals(List.of(PretrainGraph.MLM, PretrainGraph.MIM, PretrainGraph.ITM, PretrainGraph.FEAT), g.activePasses());
-    for (GradientGraph p : task.gradientGraphs()) Trainer.buildGradientFunction(p.sd());
-    Trainer.buildGradientFunction(g.sd());
+    for (GradientGraph p : task.gradientGraphs()) GradientFunction.build(p.sd());
+    GradientFunction.build(g.sd());
     Map<String, INDArray> feed = feed(g, spec, true, DataType.FLOAT);
     PretrainGraphSplitTest.assertSame(g, feed);
   }

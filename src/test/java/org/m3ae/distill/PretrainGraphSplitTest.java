@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.m3ae.train.GradientFunction;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.model.BuildOptions;
 import org.m3ae.model.M3aeModel;
@@ -47,11 +49,11 @@ class PretrainGraphSplitTest {
     PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
         Map.of("mlm", 1.0, "mim", 0.5, "itm", 2.0, "hid", 0.3, "attn", 7.0), true);
     Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, true);
+    DistillTask task = new DistillTask(g, teacher, MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, true);
     List<GradientGraph> passes = task.gradientGraphs();
     assertEquals(3, passes.size());
-    for (GradientGraph p : passes) Trainer.buildGradientFunction(p.sd());
-    Trainer.buildGradientFunction(g.sd());
+    for (GradientGraph p : passes) GradientFunction.build(p.sd());
+    GradientFunction.build(g.sd());
 
     Batch batch = SyntheticBatch.first(studentCfg.vision().imageSize(), 11);
     Map<String, INDArray> feed = task.feed(batch, 0, 0);
@@ -70,13 +72,13 @@ class PretrainGraphSplitTest {
     PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
         Map.of("mlm", 0.0, "mim", 0.5, "itm", 0.0, "hid", 0.3, "attn", 7.0), true);
     Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, teacher, DistillTask.MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, true);
+    DistillTask task = new DistillTask(g, teacher, MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, true);
     // ITM weighs 0 but carries the KD terms, so it stays; MLM goes
     assertEquals(List.of(PretrainGraph.MIM, PretrainGraph.ITM), g.activePasses());
     assertEquals(2, task.gradientGraphs().size());
     assertEquals(List.of("loss_mim", "loss_itm", "loss_hid", "loss_attn", "loss_total"), g.lossKeys());
-    for (GradientGraph p : task.gradientGraphs()) Trainer.buildGradientFunction(p.sd());
-    Trainer.buildGradientFunction(g.sd());
+    for (GradientGraph p : task.gradientGraphs()) GradientFunction.build(p.sd());
+    GradientFunction.build(g.sd());
     assertSame(g, task.feed(SyntheticBatch.first(studentCfg.vision().imageSize(), 11), 0, 0));
 
     PretrainGraph none = new PretrainGraph(studentCfg, null, null,
@@ -95,11 +97,11 @@ class PretrainGraphSplitTest {
     PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
         DistillGradientCheckTest.LOGIT_WEIGHTS, true, true, org.nd4j.linalg.api.buffer.DataType.FLOAT, null,
         DistillGradientCheckTest.efficientVlm());
-    DistillTask task = new DistillTask(g, DistillGradientCheckTest.teacher(g), DistillTask.MaskSource.BOTH, 0.75, 0.95, 0.3, 10,
+    DistillTask task = new DistillTask(g, DistillGradientCheckTest.teacher(g), MaskSource.BOTH, 0.75, 0.95, 0.3, 10,
         5, true);
     assertEquals(3, task.gradientGraphs().size());
-    for (GradientGraph p : task.gradientGraphs()) Trainer.buildGradientFunction(p.sd());
-    Trainer.buildGradientFunction(g.sd());
+    for (GradientGraph p : task.gradientGraphs()) GradientFunction.build(p.sd());
+    GradientFunction.build(g.sd());
     assertSame(g, task.feed(SyntheticBatch.first(studentCfg.vision().imageSize(), 11), 0, 0));
   }
 

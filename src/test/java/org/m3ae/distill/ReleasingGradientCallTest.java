@@ -1,17 +1,18 @@
 package org.m3ae.distill;
 
+import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.m3ae.train.GradientFunction;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.model.ModelConfigLoader;
 import org.m3ae.train.GradientGraph;
 import org.m3ae.train.SessionRelease;
-import org.m3ae.train.Trainer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,9 +30,9 @@ class ReleasingGradientCallTest {
   void releasingCallEqualsSameDiffsOwnAndLeavesWeightsAndNoSession() throws Exception {
     ModelConfig cfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
     PretrainGraph g = new PretrainGraph(cfg, null, null, Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0), false);
-    DistillTask task = new DistillTask(g, null, DistillTask.MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, false);
+    DistillTask task = new DistillTask(g, null, MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, false);
     SameDiff sd = g.sd();
-    Trainer.buildGradientFunction(sd);
+    GradientFunction.build(sd);
     GradientGraph whole = new GradientGraph(sd, g.lossKeys(), g.trainable());
 
     Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 3);

@@ -118,7 +118,7 @@ class FinetuneEvaluateTest {
   @Test
   void validationOnTheTestSplitIsRefused() {
     TaskConfig bad = new TaskConfig("x", "vqa", DemoFinetune.STUDENT_MODEL, null,
-        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, "skip", "train", "test", null, null, "test", null, null), tc.train(), null);
+        new TaskConfig.Data(DemoFinetune.PIPELINE, null, 2, BadRecordPolicy.SKIP, "train", "test", null, null, "test", null, null), tc.train(), null);
     Exception e = assertThrows(RuntimeException.class, () -> bad.validate("cfg.yaml"));
     assertTrue(e.getMessage().contains("data.val_split"), e.getMessage());
   }

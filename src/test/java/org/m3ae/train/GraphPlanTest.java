@@ -38,7 +38,7 @@ class GraphPlanTest {
     SameDiff sd = chain(Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5), Nd4j.rand(DataType.DOUBLE, 4));
     sd.sum("loss", sd.getVariable("y").mul(sd.getVariable("y")));
     sd.setLossVariables("loss");
-    Trainer.buildGradientFunction(sd);
+    GradientFunction.build(sd);
     return sd;
   }
 

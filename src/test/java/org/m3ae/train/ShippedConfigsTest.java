@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.m3ae.masking.MaskSource;
+import org.m3ae.data.BadRecordPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.m3ae.masking.ItmNegatives;
@@ -64,7 +66,7 @@ class ShippedConfigsTest {
       Map.entry("vqa-rad-m3ae.yaml", new Task(1, 5, 50, 0, M3AE, 4, 15, false, 16, 0, "test")),
       Map.entry("vqa-rad-student.yaml", new Task(1, 5, 50, 1, NG, 1, 15, true, 64, 0, "test")),
       Map.entry("vqa-rad-teacher.yaml", new Task(1, 5, 50, 1, NG, 1, 15, true, 64, 0, "test")),
-      Map.entry("vqa-synth-demo.yaml", new Task(1, 1, 1, 1, NG, 1, 15, false, 64, 0, "test")),
+      Map.entry("vqa-synth-demo.yaml", new Task(0.2, 1, 1, 1, NG, 1, 15, false, 64, 0, "test")),
       Map.entry("vqa-synthetic-tiny.yaml", new Task(1, 5, 10, 1, NG, 1, 15, false, 64, 0, "test"))));
 
   @Test
@@ -96,7 +98,7 @@ class ShippedConfigsTest {
         Optimization o = rc.train().optimization();
         assertEquals(want, new Run(o.multiplier(LrGroup.BACKBONE), o.multiplier(LrGroup.FUSION), o.multiplier(LrGroup.HEADS),
             o.clipNorm(), o.noDecay(), o.accumulate(), rc.train().mlmMasking(), rc.train().checkpointEvery(),
-            rc.train().keepCheckpoints(), rc.mask().source(), rc.kdEnabled()), name);
+            rc.train().keepCheckpoints(), rc.mask().source().key(), rc.kdEnabled()), name);
         checkShared(o, name);
         // the demo's three runs collect every 25 steps (two run at once in one JVM, docs/training.md); the rest every step
         assertEquals(Set.of("teacher-synth.yaml", "distill-synth.yaml", "student-synth-nokd.yaml").contains(name) ? 25 : 1,
@@ -143,9 +145,9 @@ class ShippedConfigsTest {
     assertEquals(RunConfig.Backward.PER_PASS, rc.train().backward());
     assertEquals("train", rc.data().split());
     assertEquals(2, rc.data().workers());
-    assertEquals("skip", rc.data().onBadRecord());
+    assertEquals(BadRecordPolicy.SKIP, rc.data().onBadRecord());
     assertNull(rc.data().root());
-    assertEquals("both", rc.mask().source(), "with a teacher");
+    assertEquals(MaskSource.BOTH, rc.mask().source(), "with a teacher");
     assertEquals(List.of(0.95, 0.30, 0.75), List.of(rc.mask().rStart(), rc.mask().rEnd(), rc.mask().ratio()));
     assertTrue(rc.kdEnabled());
     for (LossTerm t : LossTerm.values()) {
@@ -157,7 +159,7 @@ class ShippedConfigsTest {
     // a group left out of a given map trains at ×1, not at the ×5 of a left-out map
     assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 3.0), rc.train().optimization().lrMultipliers());
     assertEquals(1, rc.train().checkpointEvery(), "at least every step");
-    assertEquals("random", rc.mask().source(), "without a teacher");
+    assertEquals(MaskSource.RANDOM, rc.mask().source(), "without a teacher");
     assertTrue(!rc.kdEnabled());
   }
 
@@ -188,7 +190,7 @@ class ShippedConfigsTest {
     assertEquals(0.1, tc.data().valFraction());
     assertEquals(0L, tc.data().valSeed());
     assertEquals(2, tc.data().workers());
-    assertEquals("skip", tc.data().onBadRecord());
+    assertEquals(BadRecordPolicy.SKIP, tc.data().onBadRecord());
     assertEquals(64, tc.eval().batchSize());
     assertEquals(256, tc.eval().chunk());
     assertEquals(0, tc.eval().rerankK());
@@ -239,6 +241,35 @@ class ShippedConfigsTest {
     e = assertThrows(ConfigException.class, () -> TaskConfig.load(task2));
     assertTrue(e.getMessage().startsWith(task2 + ":5:"), e.getMessage());
     assertTrue(e.getMessage().contains("'train.no_decay'"), e.getMessage());
+  }
+
+  @Test
+  void aValueOutsideAnEnumIsNamedByFileLineKeyAndTheAcceptedValues() throws IOException {
+    Path run = write("bad-mask.yaml", "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\n"
+        + "train: {steps: 5, batch_size: 2, lr: 1.0e-5}\nmask:\n  source: teachers\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(run));
+    assertTrue(e.getMessage().startsWith(run + ":6:"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad value for key 'mask.source'"), e.getMessage());
+    for (String v : List.of("random", "student", "teacher", "both")) assertTrue(e.getMessage().contains(v), e.getMessage());
+
+    Path run2 = write("bad-init.yaml", "name: r\nmodel: m.yaml\nstudent_init: Teacher\ndata: {pipeline: p.yaml}\n"
+        + "train: {steps: 5, batch_size: 2, lr: 1.0e-5}\n");
+    e = assertThrows(ConfigException.class, () -> RunConfig.load(run2));
+    assertTrue(e.getMessage().startsWith(run2 + ":3:"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad value for key 'student_init'"), e.getMessage());
+
+    Path task = write("bad-policy.yaml", "name: t\ntask: vqa\nmodel: m.yaml\ndata:\n  pipeline: p.yaml\n"
+        + "  on_bad_record: ignore\ntrain: {epochs: 1, batch_size: 2, lr: 1.0e-5}\n");
+    e = assertThrows(ConfigException.class, () -> TaskConfig.load(task));
+    assertTrue(e.getMessage().startsWith(task + ":6:"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad value for key 'data.on_bad_record'"), e.getMessage());
+    assertTrue(e.getMessage().contains("skip") && e.getMessage().contains("fail"), e.getMessage());
+
+    // a teacher-driven mask without a teacher is a cross-key rule, checked after binding
+    Path run3 = write("mask-no-teacher.yaml", "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\n"
+        + "train: {steps: 5, batch_size: 2, lr: 1.0e-5}\nmask: {source: both}\n");
+    e = assertThrows(ConfigException.class, () -> RunConfig.load(run3));
+    assertTrue(e.getMessage().contains("key 'mask.source': 'both' needs a teacher"), e.getMessage());
   }
 
   private Path write(String name, String yaml) throws IOException {
