@@ -66,7 +66,7 @@ public final class TaskData implements AutoCloseable {
     List<String> vocabSplits = tc.data().vocabSplits() != null ? tc.data().vocabSplits()
         : pc.vqa() != null && pc.vqa().vocabSplits() != null ? pc.vqa().vocabSplits() : null;
     AnswerOrder order = tc.data().answerOrder() != null ? tc.data().answerOrder()
-        : pc.vqa() != null ? pc.vqa().answerOrderOr() : AnswerOrder.SORTED;
+        : pc.vqa() != null ? pc.vqa().answerOrder() : AnswerOrder.SORTED;
     BadRecordPolicy policy = tc.data().onBadRecord();
     AnswerVocabulary numbering = null;
     if (val == null && order == AnswerOrder.FIRST_APPEARANCE && pc.task() == PipelineConfig.Task.VQA) {

@@ -83,8 +83,11 @@ public final class SafetensorsReader implements TensorSource {
     return open(file, DEFAULT_CHUNK);
   }
 
-  /** Visible for tests: a small chunk size exercises tensors that straddle mappings. */
-  static SafetensorsReader open(Path file, long chunkBytes) {
+  /**
+   * The file mapped in chunks of {@code chunkBytes} (8 … 2^31 − 1; {@link #open(Path)} maps 1 GiB at a time): a
+   * tensor that straddles two chunks is read across them, so any chunk size reads the same values.
+   */
+  public static SafetensorsReader open(Path file, long chunkBytes) {
     if (chunkBytes < 8 || chunkBytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("chunk size " + chunkBytes);
     }

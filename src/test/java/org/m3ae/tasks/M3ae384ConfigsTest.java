@@ -121,7 +121,7 @@ class M3ae384ConfigsTest {
       if (o.kind() == TaskKind.VQA) {
         // the effective numbering: the task config's override, else the pipeline's
         List<String> splits = tc.data().vocabSplits() != null ? tc.data().vocabSplits() : pc.vqa().vocabSplits();
-        AnswerOrder order = tc.data().answerOrder() != null ? tc.data().answerOrder() : pc.vqa().answerOrderOr();
+        AnswerOrder order = tc.data().answerOrder() != null ? tc.data().answerOrder() : pc.vqa().answerOrder();
         assertEquals(o.vocabSplits(), splits, c + ": make_arrow_vqa counts train, val, test");
         assertEquals(AnswerOrder.FIRST_APPEARANCE, order, c + ": make_arrow_vqa's Counter order");
         assertEquals(pc.vqa().vocabSplits(), splits, c + ": the pipeline's own vocabulary, as docs/weights.md asks");

@@ -95,8 +95,8 @@ public record PipelineConfig(
    * @param answerOrder how answers are numbered (the VQA head's columns); absent: {@code sorted}
    */
   public record Vqa(@JsonProperty("vocab_splits") List<String> vocabSplits, @JsonProperty("answer_order") AnswerOrder answerOrder) {
-    public AnswerOrder answerOrderOr() {
-      return answerOrder == null ? AnswerOrder.SORTED : answerOrder;
+    public Vqa {
+      answerOrder = answerOrder == null ? AnswerOrder.SORTED : answerOrder;
     }
   }
 

@@ -106,7 +106,7 @@ public final class DataPipeline implements AutoCloseable {
     if (cfg.task() != PipelineConfig.Task.VQA) throw new IllegalStateException("pipeline " + cfg.name() + " is not a VQA task");
     if (vocab == null) {
       List<String> splits = cfg.vqa() != null && cfg.vqa().vocabSplits() != null ? cfg.vqa().vocabSplits() : splits();
-      AnswerOrder order = cfg.vqa() != null ? cfg.vqa().answerOrderOr() : AnswerOrder.SORTED;
+      AnswerOrder order = cfg.vqa() != null ? cfg.vqa().answerOrder() : AnswerOrder.SORTED;
       List<DataRecord> all = new ArrayList<>();
       for (String s : splits) all.addAll(rawRecords(s));
       vocab = AnswerVocabulary.build(all, splits, order);
