@@ -72,16 +72,18 @@ public final class AblateRun {
       long c0 = System.nanoTime();
       CellResult r;
       try (PrintStream tee = tee(o, c.dir().resolve("log.txt"))) {
-        r = CellRunner.run(c, g.itm(), tee);
+        r = CellRunner.run(c, g.itm(), g.retrieval() == null ? 0 : g.retrieval().maxPairs(), tee);
       }
       double sec = (System.nanoTime() - c0) / 1e9;
       ran++;
       ranSeconds += sec;
       results.add(r);
       int left = n - i - 1;
-      o.printf(Locale.ROOT, "%s: done in %.1f min (pretrain %.0f s, finetune %.0f s, evaluate %.0f s): VQA overall %.1f %%, ITM %.1f %%"
+      o.printf(Locale.ROOT, "%s: done in %.1f min (pretrain %.0f s, finetune %.0f s, evaluate %.0f s): VQA overall %.1f %%, ITM %.1f %%%s"
               + "%s%n", head, sec / 60, r.seconds().get("pretrain"), r.seconds().get("finetune"), r.seconds().get("evaluate"),
           100 * r.metrics().get("vqa_overall"), 100 * r.metrics().get("itm_accuracy"),
+              (r.metrics().containsKey("i2t_r10") ? String.format(Locale.ROOT, ", R@10 image→text %.1f %%, text→image %.1f %%",
+                  100 * r.metrics().get("i2t_r10"), 100 * r.metrics().get("t2i_r10")) : ""),
           left == 0 ? "" : String.format(Locale.ROOT, "; %d cell(s) left, about %.0f min", left, ranSeconds / ran * left / 60));
     }
 

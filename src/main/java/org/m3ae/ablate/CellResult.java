@@ -28,6 +28,10 @@ public record CellResult(
 
   /** The metrics of every cell, in table order. */
   public static final List<String> METRICS = List.of("vqa_overall", "vqa_closed", "vqa_open", "itm_accuracy");
+  /** The metrics a grid with a retrieval task adds (Metrics.recall's keys), after {@link #METRICS}. */
+  public static final List<String> RETRIEVAL_METRICS = List.of("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10");
+  /** {@code details} key prefix of a retrieval metric's chance level (R@K of random scores on the cell's split). */
+  static final String CHANCE_PREFIX = "chance_";
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -45,13 +49,23 @@ public record CellResult(
       case "vqa_closed" -> "VQA closed";
       case "vqa_open" -> "VQA open";
       case "itm_accuracy" -> "ITM acc";
-      default -> metric;
+      default -> metric.matches("(i2t|t2i)_r\\d+")
+          ? (metric.startsWith("i2t") ? "image→text R@" : "text→image R@") + metric.substring(5) : metric;
     };
   }
 
-  /** The chance level of a metric: 1 / answers for VQA (a uniform guess over the answer vocabulary), 1/2 for ITM. */
+  /**
+   * The chance level of a metric: 1 / answers for VQA (a uniform guess over the answer vocabulary), 1/2 for ITM, the
+   * R@K of random scores for retrieval.
+   */
   public double chance(String metric) {
+    if (RETRIEVAL_METRICS.contains(metric)) return details.getOrDefault(CHANCE_PREFIX + metric, Double.NaN);
     return metric.equals("itm_accuracy") ? 0.5 : 1.0 / answers;
+  }
+
+  /** The metrics this cell has, in table order. */
+  public List<String> metricNames() {
+    return java.util.stream.Stream.concat(METRICS.stream(), RETRIEVAL_METRICS.stream()).filter(metrics::containsKey).toList();
   }
 
   /** The majority baseline of a metric (VQA: the most frequent train answer per answer type; ITM: none). */

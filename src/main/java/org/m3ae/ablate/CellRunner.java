@@ -18,6 +18,7 @@ import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.Evaluation;
 import org.m3ae.tasks.FinetuneRun;
 import org.m3ae.tasks.ItmAccuracy;
+import org.m3ae.tasks.TaskConfig;
 import org.m3ae.tasks.TaskManifest;
 import org.m3ae.train.Checkpoints;
 import org.m3ae.train.RunConfig;
@@ -27,7 +28,8 @@ import org.m3ae.train.RunDir;
  * Runs one cell, or one shared run, resumably. Each stage leaves a marker file when it is complete and is skipped
  * when its marker is there: pre-training ({@code pretrain.json}; an interrupted run continues from its last complete
  * checkpoint, or starts again when it has none), fine-tuning ({@code finetune.json}; an interrupted one starts again,
- * as {@code FinetuneRun} does not resume), and the evaluation, whose result is the cell's {@code cell.json}.
+ * as {@code FinetuneRun} does not resume), the retrieval fine-tuning where the grid has one ({@code retrieval.json},
+ * likewise), and the evaluation, whose result is the cell's {@code cell.json}.
  */
 final class CellRunner {
   private CellRunner() {}
@@ -46,24 +48,18 @@ final class CellRunner {
   }
 
   /** Runs every stage of {@code c} that has not finished and writes its {@code cell.json}. */
-  static CellResult run(GridPlan.Cell c, GridConfig.Itm itm, PrintStream out) {
+  static CellResult run(GridPlan.Cell c, GridConfig.Itm itm, int maxPairs, PrintStream out) {
     Map<String, Double> seconds = new LinkedHashMap<>();
     seconds.put("pretrain", pretrain(c.run(), c.runFile(), c.pretrainDir(), c.pretrainDone(), out));
 
     Path ft = c.finetuneDir();
-    JsonNode ftInfo;
-    if (Files.exists(c.finetuneDone())) {
-      ftInfo = readJson(c.finetuneDone());
-    } else {
-      deleteTree(ft);
-      FinetuneRun.Result r = FinetuneRun.run(c.finetune(), c.finetuneFile(), null, ft, null, List.of(), out);
-      ObjectNode n = CellResult.JSON.createObjectNode();
-      n.put("steps", r.steps()).put("select_metric", r.selectMetric()).put("best_val", r.bestVal()).put("best_step", r.bestStep());
-      n.put("seconds", r.seconds());
-      writeJson(c.finetuneDone(), n);
-      ftInfo = n;
-    }
+    JsonNode ftInfo = finetune(c.finetune(), c.finetuneFile(), ft, c.finetuneDone(), out);
     seconds.put("finetune", ftInfo.path("seconds").asDouble());
+    JsonNode irInfo = null;
+    if (c.retrieval() != null) {
+      irInfo = finetune(c.retrieval(), c.retrievalFile(), c.retrievalDir(), c.retrievalDone(), out);
+      seconds.put("retrieval", irInfo.path("seconds").asDouble());
+    }
 
     long t0 = System.nanoTime();
     String split = c.finetune().data().testSplit();
@@ -72,6 +68,11 @@ final class CellRunner {
     ModelConfig model = ModelConfig.load(Path.of(c.run().model()));
     ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.pretrainDir().resolve(RunDir.WEIGHTS),
         Path.of(c.run().data().pipeline()), c.run().data().root(), itm.split(), itm.batchSize(), itm.seed());
+    Evaluation.Report ir = null;
+    if (c.retrieval() != null) {
+      ir = Evaluation.run(c.retrieval(), c.retrievalDir(), c.retrieval().data().testSplit(), c.retrievalTestDir(), null,
+          maxPairs, true, out);
+    }
     seconds.put("evaluate", (System.nanoTime() - t0) / 1e9);
     seconds.put("total", seconds.values().stream().mapToDouble(Double::doubleValue).sum());
 
@@ -87,10 +88,31 @@ final class CellRunner {
     d.put("finetune_steps", ftInfo.path("steps").asDouble());
     d.put("val_best", ftInfo.path("best_val").asDouble());
     d.put("val_best_step", ftInfo.path("best_step").asDouble());
+    if (ir != null) {
+      for (String k : CellResult.RETRIEVAL_METRICS) {
+        m.put(k, ir.metrics().get(k));
+        d.put(CellResult.CHANCE_PREFIX + k, ir.others().get(Evaluation.CHANCE).get(k));
+      }
+      d.put("retrieval_images", ir.metrics().get("n_images"));
+      d.put("retrieval_texts", ir.metrics().get("n_texts"));
+      d.put("retrieval_val_best", irInfo.path("best_val").asDouble());
+    }
     int answers = TaskManifest.read(ft).labels().size();
     CellResult r = new CellResult(c.label(), c.seed(), m, majority, answers, d, seconds, java.time.Instant.now().toString());
     r.write(c.resultFile());
     return r;
+  }
+
+  /** Fine-tunes {@code tc} into {@code dir} unless {@code done} says it finished (then its record); an interrupted run starts again. */
+  private static JsonNode finetune(TaskConfig tc, Path file, Path dir, Path done, PrintStream out) {
+    if (Files.exists(done)) return readJson(done);
+    deleteTree(dir);
+    FinetuneRun.Result r = FinetuneRun.run(tc, file, null, dir, null, List.of(), out);
+    ObjectNode n = CellResult.JSON.createObjectNode();
+    n.put("steps", r.steps()).put("select_metric", r.selectMetric()).put("best_val", r.bestVal()).put("best_step", r.bestStep());
+    n.put("seconds", r.seconds());
+    writeJson(done, n);
+    return n;
   }
 
   static JsonNode readJson(Path f) {

@@ -39,7 +39,8 @@ public record GridConfig(
     @JsonProperty(required = true) List<Long> seeds,
     @JsonProperty(required = true) List<Variant> variants,
     @JsonProperty("compare_to") String compareTo,
-    Itm itm) {
+    Itm itm,
+    Retrieval retrieval) {
 
   /** The fine-tuning settings that come from {@code DemoFinetune} rather than a task config file. */
   public static final String DEMO = "demo";
@@ -64,6 +65,16 @@ public record GridConfig(
       config = config == null ? DEMO : config;
     }
   }
+
+  /**
+   * An optional second task per cell: image–text retrieval ({@code config}, a retrieval task config file) fine-tuned
+   * from the cell's pre-trained weights ({@code steps} replaces its {@code train.max_steps}, {@code overrides} are
+   * merged in, the seed is the cell's) and scored on its test split, R@1/5/10 both ways against the chance of random
+   * scores; {@code max_pairs} > 0 scores the first that many pairs of the split (default 0: all; scoring is
+   * images × texts forwards of the cross-encoder).
+   */
+  public record Retrieval(@JsonProperty(required = true) String config, Integer steps,
+      @JsonProperty("max_pairs") int maxPairs, ObjectNode overrides) {}
 
   /** One row of the table: a label, optionally another base run config, and overrides of the run config. */
   public record Variant(@JsonProperty(required = true) String label, String run, ObjectNode overrides) {}
@@ -113,6 +124,10 @@ public record GridConfig(
       String s = e.getKey();
       if (e.getValue() == null || e.getValue().run() == null) throw new ConfigException(src + ": key 'shared." + s + ".run': missing");
       if (!s.matches("[A-Za-z0-9_-]+")) throw new ConfigException(src + ": key 'shared." + s + "': names use letters, digits, - and _");
+    }
+    if (retrieval != null) {
+      if (retrieval.steps() != null && retrieval.steps() <= 0) throw new ConfigException(src + ": key 'retrieval.steps': must be > 0");
+      if (retrieval.maxPairs() < 0) throw new ConfigException(src + ": key 'retrieval.max_pairs': must be >= 0 (0: every pair)");
     }
     if (itm.batchSize() <= 0) throw new ConfigException(src + ": key 'itm.batch_size': must be > 0");
   }

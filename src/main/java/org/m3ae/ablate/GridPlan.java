@@ -10,6 +10,7 @@ import java.util.Map;
 import org.m3ae.model.ConfigException;
 import org.m3ae.tasks.DemoFinetune;
 import org.m3ae.tasks.TaskConfig;
+import org.m3ae.tasks.TaskKind;
 import org.m3ae.train.RunConfig;
 import org.m3ae.train.RunDir;
 
@@ -22,12 +23,15 @@ import org.m3ae.train.RunDir;
  * OUT/shared/NAME/run.yaml, pretrain/     a shared run (teacher), made once
  * OUT/cells/VARIANT/seed-S/run.yaml       the cell's run config after overrides and seed
  * OUT/cells/VARIANT/seed-S/finetune.yaml  its fine-tuning config
- * OUT/cells/VARIANT/seed-S/pretrain/, finetune/, test/, cell.json (the cell's result), log.txt
+ * OUT/cells/VARIANT/seed-S/retrieval.yaml its retrieval config (grids with a {@code retrieval} key)
+ * OUT/cells/VARIANT/seed-S/pretrain/, finetune/, test/, retrieval/, retrieval-test/, cell.json (the cell's
+ *                                         result), log.txt
  * </pre>
  */
 public final class GridPlan {
   public static final String RUN_FILE = "run.yaml";
   public static final String FINETUNE_FILE = "finetune.yaml";
+  public static final String RETRIEVAL_FILE = "retrieval.yaml";
   public static final String RESULT_FILE = "cell.json";
 
   /** A prerequisite run: its directory ({@code pretrain/} inside), merged config file and config. */
@@ -45,9 +49,9 @@ public final class GridPlan {
     }
   }
 
-  /** One cell of the grid. */
+  /** One cell of the grid; {@code retrieval} is null in a grid without a retrieval task. */
   public record Cell(int variantIndex, GridConfig.Variant variant, long seed, Path dir, Path runFile, RunConfig run,
-      Path finetuneFile, TaskConfig finetune) {
+      Path finetuneFile, TaskConfig finetune, Path retrievalFile, TaskConfig retrieval) {
     public String label() {
       return variant.label();
     }
@@ -74,6 +78,18 @@ public final class GridPlan {
 
     public Path testDir() {
       return dir.resolve("test");
+    }
+
+    public Path retrievalDir() {
+      return dir.resolve("retrieval");
+    }
+
+    public Path retrievalDone() {
+      return dir.resolve("retrieval.json");
+    }
+
+    public Path retrievalTestDir() {
+      return dir.resolve("retrieval-test");
     }
 
     public Path resultFile() {
@@ -133,10 +149,33 @@ public final class GridPlan {
         ObjectNode ft = finetuneTree(g, gridFile, name, rc.model(), dir.resolve("pretrain").resolve(RunDir.WEIGHTS), seed);
         Path ftFile = dir.resolve(FINETUNE_FILE);
         TaskConfig tc = ConfigTree.writeAndLoad(ft, ftFile, TaskConfig::load, where + " (finetune)", started);
-        cells.add(new Cell(vi, v, seed, dir, runFile, rc, ftFile, tc));
+        Path irFile = null;
+        TaskConfig ir = null;
+        if (g.retrieval() != null) {
+          ObjectNode t = retrievalTree(g.retrieval(), name, rc.model(), dir.resolve("pretrain").resolve(RunDir.WEIGHTS), seed);
+          irFile = dir.resolve(RETRIEVAL_FILE);
+          ir = ConfigTree.writeAndLoad(t, irFile, TaskConfig::load, where + " (retrieval)", started);
+          if (ir.kind() != TaskKind.RETRIEVAL) {
+            throw new ConfigException(gridFile + ": key 'retrieval.config': " + g.retrieval().config() + " is a '" + ir.task()
+                + "' task, not retrieval");
+          }
+        }
+        cells.add(new Cell(vi, v, seed, dir, runFile, rc, ftFile, tc, irFile, ir));
       }
     }
     return new GridPlan(g, gridFile, out, List.copyOf(shared.values()), List.copyOf(cells));
+  }
+
+  /** The cell's retrieval config: the grid's file with the cell's model, pre-trained weights as init, steps and seed. */
+  static ObjectNode retrievalTree(GridConfig.Retrieval r, String name, String model, Path init, long seed) {
+    ObjectNode t = ConfigTree.read(Path.of(r.config()));
+    t.put("name", name + "-ir");
+    t.put("model", model);
+    t.put("init", init.toString());
+    if (r.steps() != null) ConfigTree.merge(t, ConfigTree.empty().put("train.max_steps", r.steps()));
+    ConfigTree.merge(t, r.overrides());
+    ConfigTree.merge(t, ConfigTree.empty().put("train.seed", seed));
+    return t;
   }
 
   /**

@@ -25,6 +25,8 @@ public final class GridReport {
   public record Comparison(String variant, String reference, String metric, SeedStats.Welch welch) {}
 
   public final String grid;
+  /** The metrics of the table: {@link CellResult#METRICS}, then the retrieval ones where the cells have them. */
+  public final List<String> metrics;
   public final List<CellResult> cells;
   public final List<Row> rows;
   public final List<Comparison> comparisons;
@@ -34,11 +36,12 @@ public final class GridReport {
   public GridReport(String grid, List<String> labels, String reference, List<CellResult> cells) {
     this.grid = grid;
     this.cells = List.copyOf(cells);
+    this.metrics = cells.isEmpty() ? CellResult.METRICS : cells.get(0).metricNames();
     List<Row> rows = new ArrayList<>();
     for (String label : labels) {
       List<CellResult> mine = cells.stream().filter(c -> c.variant().equals(label)).toList();
       Map<String, SeedStats.Summary> s = new LinkedHashMap<>();
-      for (String m : CellResult.METRICS) s.put(m, SeedStats.summary(mine.stream().map(c -> c.metrics().get(m)).toList()));
+      for (String m : metrics) s.put(m, SeedStats.summary(mine.stream().map(c -> c.metrics().get(m)).toList()));
       rows.add(new Row(label, mine.size(), s));
     }
     this.rows = List.copyOf(rows);
@@ -46,12 +49,12 @@ public final class GridReport {
     Row ref = rows.stream().filter(r -> r.label().equals(reference)).findFirst().orElseThrow();
     for (Row r : rows) {
       if (r == ref) continue;
-      for (String m : CellResult.METRICS) cmp.add(new Comparison(r.label(), ref.label(), m, SeedStats.welch(r.stats().get(m), ref.stats().get(m))));
+      for (String m : metrics) cmp.add(new Comparison(r.label(), ref.label(), m, SeedStats.welch(r.stats().get(m), ref.stats().get(m))));
     }
     this.comparisons = List.copyOf(cmp);
     if (!cells.isEmpty()) {
       CellResult c = cells.get(0);
-      for (String m : CellResult.METRICS) {
+      for (String m : metrics) {
         if (c.majority(m) != null) majority.put(m, c.majority(m));
         chance.put(m, c.chance(m));
       }
@@ -61,7 +64,7 @@ public final class GridReport {
   public ObjectNode json() {
     ObjectNode root = CellResult.JSON.createObjectNode();
     root.put("grid", grid);
-    root.set("metrics", CellResult.JSON.valueToTree(CellResult.METRICS));
+    root.set("metrics", CellResult.JSON.valueToTree(metrics));
     ArrayNode vs = root.putArray("variants");
     for (Row r : rows) {
       ObjectNode v = vs.addObject().put("label", r.label()).put("n", r.n());
@@ -96,14 +99,19 @@ public final class GridReport {
               + "(%.0f closed, %.0f open), %d answers; ITM: %.0f held-out pairs of the pre-training data, half with their own image.%n%n",
           any.details().getOrDefault("vqa_n", Double.NaN), any.details().getOrDefault("vqa_n_closed", Double.NaN),
           any.details().getOrDefault("vqa_n_open", Double.NaN), any.answers(), any.details().getOrDefault("itm_pairs", Double.NaN)));
+      if (any.details().containsKey("retrieval_images")) {
+        b.append(String.format(Locale.ROOT, "Retrieval: the retrieval task's test split, %.0f images × %.0f texts, every pair scored by "
+                + "the fine-tuned cross-encoder; R@K in %%, the chance row is the R@K of random scores on that split.%n%n",
+            any.details().get("retrieval_images"), any.details().get("retrieval_texts")));
+      }
     }
     b.append("| variant | n |");
-    for (String m : CellResult.METRICS) b.append(' ').append(CellResult.title(m)).append(" |");
+    for (String m : metrics) b.append(' ').append(CellResult.title(m)).append(" |");
     b.append("\n|---|---:|");
-    b.append("---:|".repeat(CellResult.METRICS.size())).append('\n');
+    b.append("---:|".repeat(metrics.size())).append('\n');
     for (Row r : rows) {
       b.append("| ").append(r.label()).append(" | ").append(r.n()).append(" |");
-      for (String m : CellResult.METRICS) {
+      for (String m : metrics) {
         SeedStats.Summary s = r.stats().get(m);
         b.append(' ').append(s.n() == 0 ? "–" : String.format(Locale.ROOT, "%.1f ± %.1f", 100 * s.mean(), 100 * s.sd())).append(" |");
       }
@@ -133,9 +141,9 @@ public final class GridReport {
     return n == null || n <= 0 ? Double.NaN : Math.sqrt(0.25 / n);
   }
 
-  private static String baselineRow(String label, Map<String, Double> v) {
+  private String baselineRow(String label, Map<String, Double> v) {
     StringBuilder b = new StringBuilder("| ").append(label).append(" | – |");
-    for (String m : CellResult.METRICS) {
+    for (String m : metrics) {
       Double x = v.get(m);
       b.append(' ').append(x == null ? "–" : String.format(Locale.ROOT, "%.1f", 100 * x)).append(" |");
     }
@@ -167,7 +175,7 @@ public final class GridReport {
       Path md = out.resolve("results.md");
       Files.writeString(md, markdown());
       files.add(md);
-      for (String m : CellResult.METRICS) {
+      for (String m : metrics) {
         Path png = out.resolve("chart-" + m + ".png");
         BarChart.write(this, m, png);
         files.add(png);

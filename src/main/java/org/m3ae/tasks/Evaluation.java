@@ -13,6 +13,9 @@ import org.m3ae.train.RunDir;
 public final class Evaluation {
   private Evaluation() {}
 
+  /** The retrieval table's baseline row: the R@K of random scores ({@link Metrics#recallChance}). */
+  public static final String CHANCE = "chance (random scores)";
+
   public record Report(Map<String, Double> metrics, Map<String, Map<String, Double>> others, Path resultsJson, String markdown) {}
 
   public static Report run(TaskConfig tc, Path checkpoint, String split, Path outDir, Integer rerankK, int maxPairs,
@@ -65,7 +68,10 @@ public final class Evaluation {
           info.put("pairs", s.numImages() + " images × " + s.numTexts() + " texts");
           float[][] full = Retrieval.fullScores(g, s, tc.eval().chunk(), out);
           double tFull = (System.nanoTime() - t0) / 1e9;
-          metrics = Metrics.recall(full, s.textImage(), 1, 5, 10);
+          metrics = new LinkedHashMap<>(Metrics.recall(full, s.textImage(), 1, 5, 10));
+          metrics.put("n_images", (double) s.numImages());
+          metrics.put("n_texts", (double) s.numTexts());
+          if (baseline) others.put(CHANCE, Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10));
           info.put("full_scoring_s", String.format("%.1f", tFull));
           int k = rerankK != null ? rerankK : tc.eval().rerankK();
           if (k > 0) {

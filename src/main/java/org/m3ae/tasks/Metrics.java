@@ -150,4 +150,37 @@ public final class Metrics {
     }
     return out;
   }
+
+  /**
+   * The R@K that scores drawn at random would get on average (no ties), with the keys of {@link #recall}: the chance
+   * baseline of a retrieval table. Text → image: the one true image among {@code numImages} lands in the top K with
+   * probability K / numImages. Image → text: an image with m true texts among n counts when its best true text has
+   * fewer than K wrong texts above it, which fails only when the first K of a random order of the n − m wrong and the
+   * m true texts are all wrong: 1 − C(n − m, K) / C(n, K); with one text per image, K / n.
+   */
+  public static Map<String, Double> recallChance(int numImages, int[] textImage, int... ks) {
+    int nt = textImage.length;
+    int[] perImage = new int[numImages];
+    for (int j = 0; j < nt; j++) {
+      int i = textImage[j];
+      if (i < 0 || i >= numImages) throw new IllegalArgumentException("text " + j + " points at image " + i + " of " + numImages);
+      perImage[i]++;
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (int k : ks) {
+      double sum = 0;
+      int withText = 0;
+      for (int m : perImage) {
+        if (m == 0) continue;
+        withText++;
+        // C(n − m, K) / C(n, K) = Π_{t<K} (n − m − t) / (n − t), 0 once n − m − t reaches 0
+        double allWrong = 1;
+        for (int t = 0; t < k && allWrong > 0; t++) allWrong *= Math.max(0, nt - m - t) / (double) (nt - t);
+        sum += 1 - allWrong;
+      }
+      out.put("i2t_r" + k, withText == 0 ? Double.NaN : sum / withText);
+    }
+    for (int k : ks) out.put("t2i_r" + k, nt == 0 ? Double.NaN : Math.min(1.0, k / (double) numImages));
+    return out;
+  }
 }

@@ -87,4 +87,54 @@ class MetricsTest {
   void majorityTieBreakIsAlphabetical() {
     assertEquals("no", Evaluator.argmaxKey(new java.util.HashMap<>(Map.of("yes", 3, "no", 3, "left", 1))));
   }
+
+  /** The chance R@K against brute force: the mean of {@link Metrics#recall} over every ordering of distinct scores. */
+  @Test
+  void recallChanceIsTheMeanRecallOverEveryOrderingOfTheScores() {
+    int ni = 3;
+    int[] textImage = {0, 0, 1, 2, 2}; // image 0 and 2 with two texts, image 1 with one
+    int nt = textImage.length;
+    int[] ks = {1, 2, 4};
+    Map<String, Double> chance = Metrics.recallChance(ni, textImage, ks);
+    // the rank of each text in an image's row and of each image in a text's column is all that recall reads: average
+    // over every permutation of the text scores of each row and of the image scores of each column
+    java.util.List<int[]> textPerms = permutations(nt), imagePerms = permutations(ni);
+    Map<String, Double> sum = new java.util.TreeMap<>();
+    long count = 0;
+    for (int[] rowPerm : textPerms) {
+      for (int[] colPerm : imagePerms) {
+        float[][] s = new float[ni][nt];
+        // every image row orders the texts by rowPerm, every text column orders the images by colPerm: the i2t
+        // ranks depend only on the rows, the t2i ranks only on the columns, so this averages each direction exactly
+        for (int i = 0; i < ni; i++) for (int j = 0; j < nt; j++) s[i][j] = rowPerm[j] * 10 + colPerm[i];
+        Metrics.recall(s, textImage, ks).forEach((k, v) -> sum.merge(k, v, Double::sum));
+        count++;
+      }
+    }
+    for (String key : chance.keySet()) assertEquals(sum.get(key) / count, chance.get(key), 1e-12, key);
+    // hand-computed: K = 1, images 0 and 2 have 2 of 5 texts: 1 − 3/5 = 0.4; image 1: 1/5. Mean (0.4 + 0.2 + 0.4) / 3
+    assertEquals((0.4 + 0.2 + 0.4) / 3, chance.get("i2t_r1"), 1e-12);
+    assertEquals(1 / 3.0, chance.get("t2i_r1"), 1e-12);
+    assertEquals(1.0, chance.get("t2i_r4"), 0.0, "K beyond the images: every text finds its image");
+  }
+
+  private static java.util.List<int[]> permutations(int n) {
+    java.util.List<int[]> out = new java.util.ArrayList<>();
+    permute(new int[n], new boolean[n], 0, out);
+    return out;
+  }
+
+  private static void permute(int[] a, boolean[] used, int pos, java.util.List<int[]> out) {
+    if (pos == a.length) {
+      out.add(a.clone());
+      return;
+    }
+    for (int v = 0; v < a.length; v++) {
+      if (used[v]) continue;
+      used[v] = true;
+      a[pos] = v;
+      permute(a, used, pos + 1, out);
+      used[v] = false;
+    }
+  }
 }
