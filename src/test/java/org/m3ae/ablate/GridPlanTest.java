@@ -129,5 +129,23 @@ class GridPlanTest {
     GridPlan p7 = GridPlan.of(GridConfig.load(t7), t7, dir.resolve("t7"));
     assertEquals(List.of("random", "teacher", "student", "both"),
         p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().mask().source().key()).toList());
+
+    // issue 16 §3: the KD terms and the feature terms switch by variant; every cell fine-tunes VQA-RAD and retrieval
+    Path mm = Path.of("configs/grids/medpix-mmkd.yaml");
+    GridPlan pm = GridPlan.of(GridConfig.load(mm), mm, dir.resolve("mm"));
+    assertEquals(9, pm.cells.size());
+    for (GridPlan.Cell c : pm.cells) {
+      boolean a = c.label().startsWith("(a)"), fc = c.label().startsWith("(c)");
+      assertEquals(a ? 0.0 : 1.0, c.run().weight(LossTerm.HID), c.id());
+      assertEquals(a ? 0.0 : 1.0, c.run().weight(LossTerm.ATTN), c.id());
+      assertEquals(fc, c.run().featureKdEnabled(), c.id());
+      if (fc) assertEquals(50.0, c.run().weight(LossTerm.FD), c.id()); // (a), (b): fd has no teacher to weigh
+      assertEquals(pm.shared.get(0).weights().toString(), c.run().teacher().weights());
+      assertEquals("data-pipelines/vqa-rad-bge.yaml", c.finetune().data().pipeline());
+      assertEquals(org.m3ae.tasks.TaskKind.RETRIEVAL, c.retrieval().kind());
+      assertEquals(200, c.retrieval().train().maxSteps());
+      assertEquals(c.seed(), c.retrieval().train().optimization().seed());
+      assertEquals(c.pretrainDir().resolve("model.safetensors").toString(), c.retrieval().init());
+    }
   }
 }
