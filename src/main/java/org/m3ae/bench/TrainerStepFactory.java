@@ -1,5 +1,6 @@
 package org.m3ae.bench;
 
+import org.m3ae.train.RunConfig;
 import org.m3ae.masking.MaskSource;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +54,8 @@ public final class TrainerStepFactory implements TrainStepFactory {
   @Override
   public TrainStep pretrain(ModelConfig model, int batch, long seed) {
     PretrainGraph g = new PretrainGraph(model, null, null, objectives(), true);
-    DistillTask task = new DistillTask(g, null, MaskSource.RANDOM, model.mim().maskRatio(), 0.95, 0.30, 1000, seed, perPass);
+    DistillTask task = new DistillTask(g, null, new RunConfig.Mask(MaskSource.RANDOM, 0.95, 0.30, model.mim().maskRatio()), 1000, seed,
+        perPass);
     return new Step(task, synthetic(model, batch, seed), batch, executor,
         "pre-training step: MLM+MIM+ITM, dropout, AdamW (DistillTask without teacher)");
   }
@@ -86,7 +88,7 @@ public final class TrainerStepFactory implements TrainStepFactory {
       };
     }
     Teacher t = Teacher.of(M3aeModel.build(teacher, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, t, MaskSource.BOTH, student.mim().maskRatio(), 0.95, 0.30, 1000, seed,
+    DistillTask task = new DistillTask(g, t, new RunConfig.Mask(MaskSource.BOTH, 0.95, 0.30, student.mim().maskRatio()), 1000, seed,
         perPass);
     return new Step(task, synthetic(student, batch, seed), batch, executor,
         "distillation step: teacher forward, attention-guided mask (both), MLM+MIM+ITM+hidden+attention KD, AdamW");

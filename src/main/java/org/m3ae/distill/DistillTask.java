@@ -1,6 +1,7 @@
 package org.m3ae.distill;
 
 import org.m3ae.masking.MaskSource;
+import org.m3ae.train.RunConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,18 +36,21 @@ public final class DistillTask implements TrainTask {
   private final boolean perPass;
   private Map<String, org.m3ae.distill.features.OfflineFeatures> offline = Map.of();
 
-  /** @param perPass one gradient call per pass ({@link PretrainGraph#perPassGraphs}) instead of one for all three */
-  public DistillTask(PretrainGraph graph, Teacher teacher, MaskSource source, double maskRatio, double rStart,
-      double rEnd, int totalSteps, long seed, boolean perPass) {
+  /**
+   * @param mask the MIM mask: its attention source, the progressive schedule of r over {@code totalSteps} and the
+   *     masked share (paper §3.3)
+   * @param perPass one gradient call per pass ({@link PretrainGraph#perPassGraphs}) instead of one for all three
+   */
+  public DistillTask(PretrainGraph graph, Teacher teacher, RunConfig.Mask mask, int totalSteps, long seed, boolean perPass) {
     this.graph = graph;
     this.perPass = perPass;
     this.teacher = teacher;
-    this.source = source;
-    this.rStart = rStart;
-    this.rEnd = rEnd;
+    this.source = mask.source();
+    this.rStart = mask.rStart();
+    this.rEnd = mask.rEnd();
     this.totalSteps = totalSteps;
     this.seed = seed;
-    this.sampler = source == MaskSource.RANDOM ? null : new AttentionGuidedSampler(maskRatio, rStart);
+    this.sampler = source == MaskSource.RANDOM ? null : new AttentionGuidedSampler(mask.ratio(), rStart);
     if (source.needsTeacher() && teacher == null) {
       throw new IllegalArgumentException("mask source " + source + " needs a teacher");
     }

@@ -102,7 +102,7 @@ public final class PretrainRun {
         if (resumedFrom == null && rc.init() != null) initFrom(graph.graph(), rc.init(), data.tokenizer(), out);
         writeRunJson(run, rc, configFile, model);
 
-        DistillTask task = new DistillTask(graph, teacher, source, rc.mask().ratio(), rc.mask().rStart(), rc.mask().rEnd(), steps, seed,
+        DistillTask task = new DistillTask(graph, teacher, rc.mask(), steps, seed,
             rc.train().backward() == RunConfig.Backward.PER_PASS);
         if (features != null) task.withOfflineFeatures(offline);
         // Order matters: a step's metrics line, then its checkpoint, then the progress bar and the caller's listeners

@@ -39,7 +39,7 @@ public final class DemoFinetune {
     FinetuneRun.run(tc, null, m.weights(), dir, steps, List.of(), out);
     ModelConfig mc = ModelConfig.load(Path.of(m.config()));
     try (TaskData td = TaskData.open(tc, mc, dir)) {
-      TaskGraph g = TaskGraph.build(mc, TaskKind.VQA, td.outputs(TaskKind.VQA), td.textLen(), false, 1, 0);
+      TaskGraph g = TaskGraph.inference(mc, TaskKind.VQA, td.outputs(TaskKind.VQA), td.textLen());
       FinetuneRun.loadInto(g.sd(), dir.resolve(RunDir.WEIGHTS));
       return Evaluator.vqa(g, td.data(), td.test(), 64, 2, dir.resolve("predictions.jsonl")).metrics();
     }

@@ -41,7 +41,7 @@ public final class Evaluation {
               + now.size() + " labels this config's data gives: evaluate with the config the model was fine-tuned with");
         }
       }
-      TaskGraph g = TaskGraph.build(model, kind, outputs, td.textLen(), false, 1, 0);
+      TaskGraph g = TaskGraph.inference(model, kind, outputs, td.textLen());
       FinetuneRun.loadInto(g.sd(), weights, td.data().tokenizer());
       Map<String, Double> metrics;
       Map<String, Map<String, Double>> others = new LinkedHashMap<>();

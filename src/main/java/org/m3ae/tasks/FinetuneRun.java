@@ -71,12 +71,13 @@ public final class FinetuneRun {
       int textLen = td.textLen();
       int candidates = 1 + tc.train().negatives();
       boolean frozen = tc.train().freezeEmbeddings();
-      TaskGraph train = TaskGraph.build(model, kind, outputs, textLen, !frozen, frozen, candidates, seed);
+      TaskGraph train = TaskGraph.build(model, kind, outputs, textLen,
+          frozen ? TaskGraph.Mode.FROZEN_EMBEDDINGS : TaskGraph.Mode.TRAINING, candidates, seed);
       if (!opt.dropout()) train.graph().dropout().disable();
       if (initFile != null) loadPretrained(train, initFile, td.data().tokenizer(), heads, out);
       else out.println(tc.name() + ": no init checkpoint: fine-tuning from random initialisation");
       if (frozen) out.println("frozen (not trained, no dropout): " + train.freezeEmbeddings());
-      TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, false, candidates, seed);
+      TaskGraph eval = TaskGraph.build(model, kind, outputs, textLen, TaskGraph.Mode.INFERENCE, candidates, seed);
 
       int perStep = tc.train().batchSize() * opt.accumulate();
       int nTrain = td.data().records(td.train()).size();

@@ -79,7 +79,7 @@ public final class Predictor implements AutoCloseable {
       } else {
         Path weights = Files.isDirectory(model) ? model.resolve(RunDir.WEIGHTS) : model;
         ModelConfig cfg = ModelConfig.load(Path.of(m.modelConfig()));
-        TaskGraph g = TaskGraph.build(cfg, m.kind(), m.labels().size(), m.textLen(), false, 1, 0);
+        TaskGraph g = TaskGraph.inference(cfg, m.kind(), m.labels().size(), m.textLen());
         FinetuneRun.loadInto(g.sd(), weights, tok);
         sd = g.sd();
       }

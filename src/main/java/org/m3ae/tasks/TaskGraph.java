@@ -53,20 +53,33 @@ public final class TaskGraph {
     this.irtr = irtr;
   }
 
+  /** What a task graph is built for. */
+  public enum Mode {
+    /** Gather embeddings, no loss, no dropout: evaluation and prediction. */
+    INFERENCE,
+    /** The trainable graph: one-hot embedding products (every table trains), dropout, the task loss. */
+    TRAINING,
+    /**
+     * The inference (gather) graph with the task loss, no dropout: training with the text word and position tables
+     * frozen (docs/dl4j.md: the one-hot product of a RoBERTa-size table dominates a CPU step).
+     */
+    FROZEN_EMBEDDINGS
+  }
+
+  /** An inference graph ({@link Mode#INFERENCE}, one retrieval candidate, head seed 0). */
+  public static TaskGraph inference(ModelConfig model, TaskKind kind, int outputs, int textLen) {
+    return build(model, kind, outputs, textLen, Mode.INFERENCE, 1, 0);
+  }
+
   /**
    * @param outputs answers (VQA) or classes (classification); ignored for retrieval (one score)
    * @param textLen padded text length of the task's tokenizer (SPEC §3.3: 32 VQA, 128 MELINDA, 40 IRTR)
    * @param candidates retrieval training: 1 positive + negatives per image (SPEC §2.5: 16)
    * @param seed head initialisation
    */
-  public static TaskGraph build(ModelConfig model, TaskKind kind, int outputs, int textLen, boolean training,
-      int candidates, long seed) {
-    return build(model, kind, outputs, textLen, training, false, candidates, seed);
-  }
-
-  /** @param withLoss an inference (gather) graph that also carries the loss, to train with frozen embeddings */
-  public static TaskGraph build(ModelConfig model, TaskKind kind, int outputs, int textLen, boolean training, boolean withLoss,
-      int candidates, long seed) {
+  public static TaskGraph build(ModelConfig model, TaskKind kind, int outputs, int textLen, Mode mode, int candidates,
+      long seed) {
+    boolean training = mode == Mode.TRAINING, withLoss = mode == Mode.FROZEN_EMBEDDINGS;
     if (model.text().positionIds() == ModelConfig.PositionIds.ROBERTA && textLen + 2 > model.text().maxPositions()) {
       throw new IllegalArgumentException(model.name() + ": text length " + textLen + " needs max_positions ≥ " + (textLen + 2)
           + " with RoBERTa positions, config has " + model.text().maxPositions());

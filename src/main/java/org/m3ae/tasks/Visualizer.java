@@ -52,7 +52,7 @@ public final class Visualizer {
     ModelConfig model = ModelConfig.load(Path.of(tc.model()));
     List<Path> written = new ArrayList<>();
     try (TaskData td = TaskData.open(tc, model, runDir)) {
-      TaskGraph g = TaskGraph.build(model, tc.kind(), td.outputs(tc.kind()), td.textLen(), false, 1, 0);
+      TaskGraph g = TaskGraph.inference(model, tc.kind(), td.outputs(tc.kind()), td.textLen());
       FinetuneRun.loadInto(g.sd(), weights, td.data().tokenizer());
       Files.createDirectories(outDir);
       Pass p = g.pass();

@@ -335,6 +335,11 @@ public record RunConfig(
       rEnd = rEnd == null ? 0.30 : rEnd;
       ratio = ratio == null ? 0.75 : ratio;
     }
+
+    /** {@code source} with the paper's schedule and M3AE's ratio (r 0.95 → 0.30, 75 % masked). */
+    public static Mask of(MaskSource source) {
+      return new Mask(source, null, null, null);
+    }
   }
 
   public static RunConfig load(Path file) {

@@ -131,7 +131,7 @@ class DistillGradientCheckTest {
 
   /** One attention-guided pre-training feed, cast to double. */
   static Map<String, INDArray> feed(PretrainGraph g) throws Exception {
-    DistillTask task = new DistillTask(g, teacher(g), MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, false);
+    DistillTask task = new DistillTask(g, teacher(g), RunConfig.Mask.of(MaskSource.BOTH), 10, 5, false);
     Map<String, INDArray> feed = task.feed(SyntheticBatch.first(STUDENT.vision().imageSize(), 11), 0, 0);
     Map<String, INDArray> feedD = new HashMap<>();
     feed.forEach((k, a) -> feedD.put(k, a.dataType() == DataType.FLOAT ? a.castTo(DataType.DOUBLE) : a));

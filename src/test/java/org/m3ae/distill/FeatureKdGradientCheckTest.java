@@ -60,7 +60,7 @@ class FeatureKdGradientCheckTest {
   static Map<String, INDArray> feed(PretrainGraph g, FeatureKdSpec spec, boolean perPass, DataType dt) throws Exception {
     ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
     Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, teacher, MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, perPass);
+    DistillTask task = new DistillTask(g, teacher, RunConfig.Mask.of(MaskSource.BOTH), 10, 5, perPass);
     Batch batch = SyntheticBatch.first(g.graph().config().vision().imageSize(), 11);
     Map<String, INDArray> t = teacher.forward(batch);
     batch = org.m3ae.data.pipeline.MimRemasker.remask(batch, task.sampler(), g.graph().config().vision().numPatches(),
@@ -148,8 +148,8 @@ class FeatureKdGradientCheckTest {
     FeatureKdSpec spec = spec(RunConfig.StudentFeatures.UNIMODAL);
     PretrainGraph g = graph(spec, true, DataType.FLOAT);
     ModelConfig teacherCfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
-    DistillTask task = new DistillTask(g, Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults())), MaskSource.BOTH,
-        0.75, 0.95, 0.3, 10, 5, true);
+    DistillTask task = new DistillTask(g, Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults())),
+        RunConfig.Mask.of(MaskSource.BOTH), 10, 5, true);
     assertEquals(List.of(PretrainGraph.MLM, PretrainGraph.MIM, PretrainGraph.ITM, PretrainGraph.FEAT), g.activePasses());
     for (GradientGraph p : task.gradientGraphs()) GradientFunction.build(p.sd());
     GradientFunction.build(g.sd());

@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.train.RunConfig;
 import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,7 +111,7 @@ class PlannedTrainingTest {
     var tg = M3aeModel.build(teacherCfg, BuildOptions.defaults());
     for (var p : g.teacherPasses()) tg.addPass(p);
     Teacher teacher = Teacher.of(tg);
-    DistillTask task = new DistillTask(g, teacher, MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, true);
+    DistillTask task = new DistillTask(g, teacher, RunConfig.Mask.of(MaskSource.BOTH), 10, 5, true);
     List<Batch> batches = new ArrayList<>();
     for (int i = 0; i < 3 * accumulate; i++) batches.add(SyntheticBatch.first(studentCfg.vision().imageSize(), 20 + i));
     int[] next = {0};

@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.train.RunConfig;
 import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,7 +50,7 @@ class PretrainGraphSplitTest {
     PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
         Map.of("mlm", 1.0, "mim", 0.5, "itm", 2.0, "hid", 0.3, "attn", 7.0), true);
     Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, teacher, MaskSource.BOTH, 0.75, 0.95, 0.3, 10, 5, true);
+    DistillTask task = new DistillTask(g, teacher, RunConfig.Mask.of(MaskSource.BOTH), 10, 5, true);
     List<GradientGraph> passes = task.gradientGraphs();
     assertEquals(3, passes.size());
     for (GradientGraph p : passes) GradientFunction.build(p.sd());
@@ -72,7 +73,7 @@ class PretrainGraphSplitTest {
     PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
         Map.of("mlm", 0.0, "mim", 0.5, "itm", 0.0, "hid", 0.3, "attn", 7.0), true);
     Teacher teacher = Teacher.of(M3aeModel.build(teacherCfg, BuildOptions.defaults()));
-    DistillTask task = new DistillTask(g, teacher, MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, true);
+    DistillTask task = new DistillTask(g, teacher, RunConfig.Mask.of(MaskSource.RANDOM), 10, 5, true);
     // ITM weighs 0 but carries the KD terms, so it stays; MLM goes
     assertEquals(List.of(PretrainGraph.MIM, PretrainGraph.ITM), g.activePasses());
     assertEquals(2, task.gradientGraphs().size());
@@ -97,7 +98,7 @@ class PretrainGraphSplitTest {
     PretrainGraph g = new PretrainGraph(studentCfg, teacherCfg, KdMapping.of(teacherCfg, studentCfg, Map.of()),
         DistillGradientCheckTest.LOGIT_WEIGHTS, true, true, org.nd4j.linalg.api.buffer.DataType.FLOAT, null,
         DistillGradientCheckTest.efficientVlm());
-    DistillTask task = new DistillTask(g, DistillGradientCheckTest.teacher(g), MaskSource.BOTH, 0.75, 0.95, 0.3, 10,
+    DistillTask task = new DistillTask(g, DistillGradientCheckTest.teacher(g), RunConfig.Mask.of(MaskSource.BOTH), 10,
         5, true);
     assertEquals(3, task.gradientGraphs().size());
     for (GradientGraph p : task.gradientGraphs()) GradientFunction.build(p.sd());

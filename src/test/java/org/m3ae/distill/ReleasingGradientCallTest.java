@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.train.RunConfig;
 import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,7 +31,7 @@ class ReleasingGradientCallTest {
   void releasingCallEqualsSameDiffsOwnAndLeavesWeightsAndNoSession() throws Exception {
     ModelConfig cfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
     PretrainGraph g = new PretrainGraph(cfg, null, null, Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0), false);
-    DistillTask task = new DistillTask(g, null, MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 5, false);
+    DistillTask task = new DistillTask(g, null, RunConfig.Mask.of(MaskSource.RANDOM), 10, 5, false);
     SameDiff sd = g.sd();
     GradientFunction.build(sd);
     GradientGraph whole = new GradientGraph(sd, g.lossKeys(), g.trainable());

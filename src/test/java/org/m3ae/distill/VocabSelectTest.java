@@ -1,5 +1,6 @@
 package org.m3ae.distill;
 
+import org.m3ae.train.RunConfig;
 import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,7 +37,7 @@ class VocabSelectTest {
   void batchVocabularyGivesTheOneHotGradients() throws Exception {
     ModelConfig cfg = ModelConfigLoader.parse(PretrainRunTest.MODEL.getBytes(), "micro");
     PretrainGraph g = new PretrainGraph(cfg, null, null, WEIGHTS, true, true);
-    DistillTask task = new DistillTask(g, null, MaskSource.RANDOM, 0.75, 0.95, 0.3, 10, 3, true);
+    DistillTask task = new DistillTask(g, null, RunConfig.Mask.of(MaskSource.RANDOM), 10, 3, true);
     List<GradientGraph> passes = task.gradientGraphs(); // built before the feed, which sets their rows
     Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 5);
     Map<String, INDArray> feed = task.feed(batch, 0, 0);

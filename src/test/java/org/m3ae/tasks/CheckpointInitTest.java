@@ -51,7 +51,7 @@ class CheckpointInitTest {
   @Test
   void finetuneInitReadsTheLightningCheckpointAsImportDoes() {
     var imported = WeightImport.run(MICRO, TWIN, null, null).graph().sd();
-    TaskGraph g = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 8, false, 1, 0);
+    TaskGraph g = TaskGraph.inference(MICRO, TaskKind.RETRIEVAL, 0, 8);
     FinetuneRun.loadPretrained(g, CKPT, SYNTHETIC_TOKENS, quiet());
     int compared = 0;
     for (SDVariable v : g.sd().variables()) {
@@ -79,16 +79,16 @@ class CheckpointInitTest {
     int d = MICRO.vision().encoder().width();
     float[] want = Bicubic.resizePositionEmbedding(source, 5, d, 10); // 2×2 patches + CLS → 3×3 + CLS
 
-    TaskGraph fromCkpt = TaskGraph.build(atImageSize(12), TaskKind.VQA, 5, 8, false, 1, 0);
+    TaskGraph fromCkpt = TaskGraph.inference(atImageSize(12), TaskKind.VQA, 5, 8);
     FinetuneRun.loadPretrained(fromCkpt, CKPT, SYNTHETIC_TOKENS, quiet());
     assertArrayEquals(want, fromCkpt.sd().getVariable(POS).getArr().dup('c').data().asFloat());
 
     // a fine-tuned run at 8 px (graph layout, task head included) evaluated at 12 px
-    TaskGraph run = TaskGraph.build(MICRO, TaskKind.VQA, 5, 8, false, 1, 0);
+    TaskGraph run = TaskGraph.inference(MICRO, TaskKind.VQA, 5, 8);
     FinetuneRun.loadPretrained(run, CKPT, SYNTHETIC_TOKENS, quiet());
     Path weights = dir.resolve("model.safetensors");
     GraphWeights.write(run.sd(), weights, MICRO.name());
-    TaskGraph eval = TaskGraph.build(atImageSize(12), TaskKind.VQA, 5, 8, false, 1, 0);
+    TaskGraph eval = TaskGraph.inference(atImageSize(12), TaskKind.VQA, 5, 8);
     FinetuneRun.loadInto(eval.sd(), weights);
     assertArrayEquals(want, eval.sd().getVariable(POS).getArr().dup('c').data().asFloat());
     Exact.assertBitEqual(run.sd().getVariable("vqa_head.3.weight").getArr(), eval.sd().getVariable("vqa_head.3.weight").getArr(), "vqa_head.3.weight");

@@ -78,7 +78,7 @@ class FinetunedCheckpointTest {
     double worst = 0;
     for (TaskKind kind : TaskKind.values()) {
       int outputs = kind == TaskKind.VQA ? VQA_ANSWERS : kind == TaskKind.CLASSIFICATION ? CLS_CLASSES : 0;
-      TaskGraph g = TaskGraph.build(MICRO, kind, outputs, TEXT_LEN, false, 1, 99);
+      TaskGraph g = TaskGraph.build(MICRO, kind, outputs, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
       FinetuneRun.loadInto(g.sd(), FINETUNED); // what evaluate --checkpoint does: every variable, head included
       String key = switch (kind) {
         case VQA -> "vqa.logits";
@@ -99,15 +99,15 @@ class FinetunedCheckpointTest {
   void finetuneInitContinuesFromTheFilesHeadOrIgnoresItWhenAskedForFreshHeads() {
     Map<String, INDArray> want = pytorch();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    TaskGraph cont = TaskGraph.build(MICRO, TaskKind.VQA, VQA_ANSWERS, TEXT_LEN, false, 1, 99);
+    TaskGraph cont = TaskGraph.build(MICRO, TaskKind.VQA, VQA_ANSWERS, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
     LoadReport r = FinetuneRun.loadPretrained(cont, FINETUNED, SYNTHETIC_TOKENS, HeadInit.CHECKPOINT, sink(buf));
     assertTrue(r.missing().isEmpty(), r.missing().toString());
     assertTrue(buf.toString().contains("task head loaded from the checkpoint (5 outputs)"), buf.toString());
     assertTrue(maxDiff(logits(cont), want.get("vqa.logits")) <= TOLERANCE);
 
     buf.reset();
-    TaskGraph fresh = TaskGraph.build(MICRO, TaskKind.VQA, VQA_ANSWERS, TEXT_LEN, false, 1, 99);
-    TaskGraph untouched = TaskGraph.build(MICRO, TaskKind.VQA, VQA_ANSWERS, TEXT_LEN, false, 1, 99);
+    TaskGraph fresh = TaskGraph.build(MICRO, TaskKind.VQA, VQA_ANSWERS, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
+    TaskGraph untouched = TaskGraph.build(MICRO, TaskKind.VQA, VQA_ANSWERS, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
     r = FinetuneRun.loadPretrained(fresh, FINETUNED, SYNTHETIC_TOKENS, HeadInit.FRESH, sink(buf));
     assertEquals(6, r.missing().size(), r.missing().toString()); // vqa_head.{0,1,3}.{weight,bias}
     assertTrue(r.unused().containsKey("vqa_head.3.weight"), r.unused().toString());
@@ -118,10 +118,10 @@ class FinetunedCheckpointTest {
     assertTrue(maxDiff(logits(fresh), want.get("vqa.logits")) > 0.1);
 
     // retrieval: the file's irtr_head (not the ITM match row, which the fixture makes differ) unless fresh
-    TaskGraph irtr = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, TEXT_LEN, false, 1, 99);
+    TaskGraph irtr = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
     FinetuneRun.loadPretrained(irtr, FINETUNED, SYNTHETIC_TOKENS, HeadInit.CHECKPOINT, sink(buf));
     assertTrue(maxDiff(logits(irtr), want.get("irtr.logits")) <= TOLERANCE);
-    TaskGraph irtrFresh = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, TEXT_LEN, false, 1, 99);
+    TaskGraph irtrFresh = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
     FinetuneRun.loadPretrained(irtrFresh, FINETUNED, SYNTHETIC_TOKENS, HeadInit.FRESH, sink(buf));
     try (SafetensorsReader s = SafetensorsReader.open(DIR.resolve("micro-m3ae.safetensors"))) {
       float[] itm = s.readFloats("itm_head.fc.weight");
@@ -133,7 +133,7 @@ class FinetunedCheckpointTest {
 
   @Test
   void aHeadOfAnotherLabelCountIsAnErrorNamingTheKeyAndBothShapes() {
-    TaskGraph g = TaskGraph.build(MICRO, TaskKind.VQA, 4, TEXT_LEN, false, 1, 99);
+    TaskGraph g = TaskGraph.build(MICRO, TaskKind.VQA, 4, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
     var e = assertThrows(IllegalArgumentException.class,
         () -> FinetuneRun.loadPretrained(g, FINETUNED, SYNTHETIC_TOKENS, HeadInit.CHECKPOINT, sink(new ByteArrayOutputStream())));
     String m = e.getMessage();
@@ -145,7 +145,7 @@ class FinetunedCheckpointTest {
         && ev.getMessage().contains("evaluate with the config"), ev.getMessage());
 
     // asked for fresh heads, the label count does not matter
-    TaskGraph fresh = TaskGraph.build(MICRO, TaskKind.CLASSIFICATION, 7, TEXT_LEN, false, 1, 99);
+    TaskGraph fresh = TaskGraph.build(MICRO, TaskKind.CLASSIFICATION, 7, TEXT_LEN, TaskGraph.Mode.INFERENCE, 1, 99);
     LoadReport r = FinetuneRun.loadPretrained(fresh, FINETUNED, SYNTHETIC_TOKENS, HeadInit.FRESH, sink(new ByteArrayOutputStream()));
     assertTrue(r.missing().keySet().stream().allMatch(TaskHeads::isTaskHead), r.missing().toString());
   }

@@ -29,7 +29,7 @@ class RetrievalTest {
 
   @Test
   void fullScoresMatchSinglePairForwardsWhateverTheChunk() {
-    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, false, 1, 5);
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, TaskGraph.Mode.INFERENCE, 1, 5);
     Retrieval.Set s = set(3, 5, 6);
     float[][] a = Retrieval.fullScores(g, s, 4, null);
     float[][] b = Retrieval.fullScores(g, s, 64, null);
@@ -42,7 +42,7 @@ class RetrievalTest {
 
   @Test
   void rerankWithAShortlistOfEverythingEqualsFullScoring() {
-    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, false, 1, 5);
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, TaskGraph.Mode.INFERENCE, 1, 5);
     Retrieval.Set s = set(4, 6, 6);
     float[][] full = Retrieval.fullScores(g, s, 32, null);
     float[][] fast = Retrieval.rerankScores(g, s, 6, 32, null);
@@ -69,7 +69,7 @@ class RetrievalTest {
 
   @Test
   void stage1IsCosineInMinusOneToOne() {
-    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, false, 1, 5);
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, TaskGraph.Mode.INFERENCE, 1, 5);
     float[][] c = Retrieval.stage1(g, set(3, 4, 6), 2);
     for (float[] row : c) for (float v : row) assertTrue(v >= -1.0001f && v <= 1.0001f, "cosine " + v);
   }

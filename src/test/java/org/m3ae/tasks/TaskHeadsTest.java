@@ -47,7 +47,7 @@ class TaskHeadsTest {
     // VQA-RAD 498, SLAKE 222, VQA-2019 79 answers; MELINDA p_meth_label 7 classes; retrieval one score
     Map<String, Integer> sizes = Map.of("vqa-rad", 498, "slake", 222, "vqa-med-2019", 79);
     for (var e : sizes.entrySet()) {
-      TaskGraph g = TaskGraph.build(MICRO, TaskKind.VQA, e.getValue(), 6, false, 1, 0);
+      TaskGraph g = TaskGraph.inference(MICRO, TaskKind.VQA, e.getValue(), 6);
       INDArray out = g.sd().output(inputs(g, 2), TaskGraph.LOGITS).get(TaskGraph.LOGITS);
       assertArrayEquals(new long[] {2, e.getValue()}, out.shape(), e.getKey());
       int j = MICRO.fusion().jointDim();
@@ -55,10 +55,10 @@ class TaskHeadsTest {
       assertArrayEquals(new long[] {j}, g.sd().getVariable("vqa_head.1.weight").getArr().shape());
       assertArrayEquals(new long[] {j, e.getValue()}, g.sd().getVariable("vqa_head.3.weight").getArr().shape());
     }
-    TaskGraph cls = TaskGraph.build(MICRO, TaskKind.CLASSIFICATION, 7, 6, false, 1, 0);
+    TaskGraph cls = TaskGraph.inference(MICRO, TaskKind.CLASSIFICATION, 7, 6);
     assertArrayEquals(new long[] {3, 7}, cls.sd().output(inputs(cls, 3), TaskGraph.LOGITS).get(TaskGraph.LOGITS).shape());
     assertNotNull(cls.sd().getVariable("cls_head.3.bias"));
-    TaskGraph ir = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 6, false, 1, 0);
+    TaskGraph ir = TaskGraph.inference(MICRO, TaskKind.RETRIEVAL, 0, 6);
     assertArrayEquals(new long[] {3, 1}, ir.sd().output(inputs(ir, 3), TaskGraph.LOGITS).get(TaskGraph.LOGITS).shape());
     assertArrayEquals(new long[] {MICRO.fusion().jointDim(), 1}, ir.sd().getVariable("irtr_head.weight").getArr().shape());
   }
@@ -66,7 +66,7 @@ class TaskHeadsTest {
   @Test
   void vqaLossIsBceTimesAnswerCount() {
     int a = 5;
-    TaskGraph g = TaskGraph.build(MICRO, TaskKind.VQA, a, 6, false, true, 1, 0);
+    TaskGraph g = TaskGraph.build(MICRO, TaskKind.VQA, a, 6, TaskGraph.Mode.FROZEN_EMBEDDINGS, 1, 0);
     Map<String, INDArray> f = inputs(g, 2);
     INDArray t = Nd4j.zeros(DataType.FLOAT, 2, a);
     t.putScalar(0, 1, 1f);
@@ -93,7 +93,7 @@ class TaskHeadsTest {
     }
     Path file = dir.resolve("itm.safetensors");
     new SafetensorsWriter().add("itm_head.fc.weight", new long[] {in, 2}, w).add("itm_head.fc.bias", new long[] {2}, new float[] {-7f, 3.25f}).write(file);
-    TaskGraph g = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 6, false, 1, 0);
+    TaskGraph g = TaskGraph.inference(MICRO, TaskKind.RETRIEVAL, 0, 6);
     try (TensorSource src = TensorSources.open(file)) {
       assertTrue(TaskHeads.initIrtrFromItm(g.irtr(), src));
     }
@@ -109,7 +109,7 @@ class TaskHeadsTest {
 
   @Test
   void irtrInitRejectsAWrongShapeAndReportsAMissingHead(@TempDir Path dir) {
-    TaskGraph g = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 6, false, 1, 0);
+    TaskGraph g = TaskGraph.inference(MICRO, TaskKind.RETRIEVAL, 0, 6);
     Path bad = dir.resolve("bad.safetensors");
     new SafetensorsWriter().add("itm_head.fc.weight", new long[] {3, 2}, new float[6]).add("itm_head.fc.bias", new long[] {2}, new float[2]).write(bad);
     try (TensorSource src = TensorSources.open(bad)) {
@@ -141,7 +141,7 @@ class TaskHeadsTest {
   @Test
   void retrievalTrainingLossIsCrossEntropyOverEachGroup() {
     int c = 3;
-    TaskGraph g = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 6, false, true, c, 0);
+    TaskGraph g = TaskGraph.build(MICRO, TaskKind.RETRIEVAL, 0, 6, TaskGraph.Mode.FROZEN_EMBEDDINGS, c, 0);
     Map<String, INDArray> f = inputs(g, 2 * c);
     f.put(TaskGraph.IRTR_LABELS, Nd4j.zeros(DataType.INT32, 2));
     f.put(TaskGraph.WEIGHTS, Nd4j.ones(DataType.FLOAT, 2));

@@ -45,7 +45,7 @@ class VqaReadsImageTest {
 
     var mc = org.m3ae.model.ModelConfig.load(Path.of(tc.model()));
     try (TaskData td = TaskData.open(tc, mc, run)) {
-      TaskGraph g = TaskGraph.build(mc, TaskKind.VQA, td.outputs(TaskKind.VQA), td.textLen(), false, 1, 0);
+      TaskGraph g = TaskGraph.inference(mc, TaskKind.VQA, td.outputs(TaskKind.VQA), td.textLen());
       FinetuneRun.loadInto(g.sd(), run.resolve("model.safetensors"));
       Map<String, Double> m = Evaluator.vqa(g, td.data(), td.test(), 64, 1, run.resolve("test.jsonl")).metrics();
       assertEquals(24.0, m.get("n"));

@@ -40,7 +40,7 @@ class TrainerListenerValuesTest {
     ModelConfig cfg = ModelConfigLoader.parse(org.m3ae.distill.PretrainRunTestModel.YAML.getBytes(), "micro");
     PretrainGraph graph = new PretrainGraph(cfg, null, null,
         Map.of("mlm", 1.0, "mim", 1.0, "itm", 1.0, "hid", 1.0, "attn", 1.0), true);
-    DistillTask inner = new DistillTask(graph, null, MaskSource.RANDOM, 0.75, 0.95, 0.3, 3, 1, true);
+    DistillTask inner = new DistillTask(graph, null, RunConfig.Mask.of(MaskSource.RANDOM), 3, 1, true);
     Map<Integer, Map<String, INDArray>> feeds = new HashMap<>();
     TrainTask recording = new TrainTask() {
       public SameDiff sd() { return inner.sd(); }
