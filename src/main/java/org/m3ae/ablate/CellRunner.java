@@ -50,7 +50,8 @@ final class CellRunner {
   /** Runs every stage of {@code c} that has not finished and writes its {@code cell.json}. */
   static CellResult run(GridPlan.Cell c, GridConfig.Itm itm, int maxPairs, PrintStream out) {
     Map<String, Double> seconds = new LinkedHashMap<>();
-    seconds.put("pretrain", pretrain(c.run(), c.runFile(), c.pretrainDir(), c.pretrainDone(), out));
+    // a shared-run row fine-tunes the shared run's weights: its pre-training was done once, before the cells
+    seconds.put("pretrain", c.shared() != null ? 0.0 : pretrain(c.run(), c.runFile(), c.pretrainDir(), c.pretrainDone(), out));
 
     Path ft = c.finetuneDir();
     JsonNode ftInfo = finetune(c.finetune(), c.finetuneFile(), ft, c.finetuneDone(), out);
@@ -66,7 +67,7 @@ final class CellRunner {
     Evaluation.Report vqa = Evaluation.run(c.finetune(), ft, split, c.testDir(), null, 0, true, out);
     Map<String, Double> majority = vqa.others().getOrDefault("majority answer (train)", Map.of());
     ModelConfig model = ModelConfig.load(Path.of(c.run().model()));
-    ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.pretrainDir().resolve(RunDir.WEIGHTS),
+    ItmAccuracy.Result im = ItmAccuracy.evaluate(model, c.weights(),
         Path.of(c.run().data().pipeline()), c.run().data().root(), itm.split(), itm.batchSize(), itm.seed());
     Evaluation.Report ir = null;
     if (c.retrieval() != null) {

@@ -76,8 +76,12 @@ public record GridConfig(
   public record Retrieval(@JsonProperty(required = true) String config, Integer steps,
       @JsonProperty("max_pairs") int maxPairs, ObjectNode overrides) {}
 
-  /** One row of the table: a label, optionally another base run config, and overrides of the run config. */
-  public record Variant(@JsonProperty(required = true) String label, String run, ObjectNode overrides) {}
+  /**
+   * One row of the table: a label, optionally another base run config, and overrides of the run config; or, with
+   * {@code shared}, a shared run's weights as they are (no pre-training of its own): the teacher as a row of the
+   * table, fine-tuned and scored like every cell with the cell's seed, so that seeds vary only its fine-tuning.
+   */
+  public record Variant(@JsonProperty(required = true) String label, String run, ObjectNode overrides, String shared) {}
 
   /** Image–text matching on held-out pairs of the pre-training pipeline (the demo's: split test, batch 32, seed 0). */
   public record Itm(String split, @JsonProperty("batch_size") Integer batchSize, Long seed) {
@@ -114,6 +118,18 @@ public record GridConfig(
       if (!slugs.add(slug(v.label()))) {
         throw new ConfigException(src + ": key 'variants[" + i + "].label': '" + v.label() + "' names the same directory ("
             + slug(v.label()) + ") as an earlier variant");
+      }
+    }
+    for (int i = 0; i < variants.size(); i++) {
+      Variant v = variants.get(i);
+      if (v.shared() == null) continue;
+      if (!shared.containsKey(v.shared())) {
+        throw new ConfigException(src + ": key 'variants[" + i + "].shared': '" + v.shared() + "' is not a shared run (has "
+            + shared.keySet() + ")");
+      }
+      if (v.run() != null || v.overrides() != null) {
+        throw new ConfigException(src + ": key 'variants[" + i + "].shared': a shared run's weights are used as they are; "
+            + "'run' and 'overrides' do not apply");
       }
     }
     if (compareTo != null && variants.stream().noneMatch(v -> v.label().equals(compareTo))) {

@@ -49,9 +49,12 @@ public final class GridPlan {
     }
   }
 
-  /** One cell of the grid; {@code retrieval} is null in a grid without a retrieval task. */
+  /**
+   * One cell of the grid; {@code retrieval} is null in a grid without a retrieval task; {@code shared} is the shared
+   * run whose weights the cell fine-tunes as they are (a {@code shared:} variant), else null.
+   */
   public record Cell(int variantIndex, GridConfig.Variant variant, long seed, Path dir, Path runFile, RunConfig run,
-      Path finetuneFile, TaskConfig finetune, Path retrievalFile, TaskConfig retrieval) {
+      Path finetuneFile, TaskConfig finetune, Path retrievalFile, TaskConfig retrieval, SharedRun shared) {
     public String label() {
       return variant.label();
     }
@@ -62,6 +65,11 @@ public final class GridPlan {
 
     public Path pretrainDir() {
       return dir.resolve("pretrain");
+    }
+
+    /** The pre-trained weights the cell fine-tunes and scores for ITM: its own run's, or the shared run's. */
+    public Path weights() {
+      return shared != null ? shared.weights() : pretrainDir().resolve(RunDir.WEIGHTS);
     }
 
     public Path pretrainDone() {
@@ -134,33 +142,44 @@ public final class GridPlan {
         String where = gridFile + ": variant '" + v.label() + "', seed " + seed;
         Path dir = out.resolve("cells").resolve(GridConfig.slug(v.label())).resolve("seed-" + seed);
         // once anything of the cell has run, its configs may no longer change
-        boolean started = Files.exists(dir.resolve("pretrain")) || Files.exists(dir.resolve(RESULT_FILE));
+        boolean started = Files.exists(dir.resolve("pretrain")) || Files.exists(dir.resolve("finetune"))
+            || Files.exists(dir.resolve(RESULT_FILE));
         String name = GridConfig.slug(g.name()) + "-" + GridConfig.slug(v.label()) + "-s" + seed;
+        SharedRun from = v.shared() == null ? null : shared.get(v.shared());
+        Path runFile, weights;
+        RunConfig rc;
+        if (from != null) {
+          // the shared run's weights as they are: its config and weights; only the fine-tuning seed varies
+          runFile = from.configFile();
+          rc = from.config();
+          weights = from.weights();
+        } else {
+          ObjectNode run = ConfigTree.read(Path.of(base));
+          ConfigTree.merge(run, g.overrides());
+          ConfigTree.merge(run, v.overrides());
+          run.put("name", name);
+          ConfigTree.merge(run, ConfigTree.empty().put("train.seed", seed));
+          ConfigTree.resolveShared(run, n -> shared.containsKey(n) ? shared.get(n).weights().toString() : null, where);
+          runFile = dir.resolve(RUN_FILE);
+          rc = ConfigTree.writeAndLoad(run, runFile, RunConfig::load, where, started);
+          weights = dir.resolve("pretrain").resolve(RunDir.WEIGHTS);
+        }
 
-        ObjectNode run = ConfigTree.read(Path.of(base));
-        ConfigTree.merge(run, g.overrides());
-        ConfigTree.merge(run, v.overrides());
-        run.put("name", name);
-        ConfigTree.merge(run, ConfigTree.empty().put("train.seed", seed));
-        ConfigTree.resolveShared(run, n -> shared.containsKey(n) ? shared.get(n).weights().toString() : null, where);
-        Path runFile = dir.resolve(RUN_FILE);
-        RunConfig rc = ConfigTree.writeAndLoad(run, runFile, RunConfig::load, where, started);
-
-        ObjectNode ft = finetuneTree(g, gridFile, name, rc.model(), dir.resolve("pretrain").resolve(RunDir.WEIGHTS), seed);
         Path ftFile = dir.resolve(FINETUNE_FILE);
-        TaskConfig tc = ConfigTree.writeAndLoad(ft, ftFile, TaskConfig::load, where + " (finetune)", started);
+        TaskConfig tc = ConfigTree.writeAndLoad(finetuneTree(g, gridFile, name, rc.model(), weights, seed), ftFile,
+            TaskConfig::load, where + " (finetune)", started);
         Path irFile = null;
         TaskConfig ir = null;
         if (g.retrieval() != null) {
-          ObjectNode t = retrievalTree(g.retrieval(), name, rc.model(), dir.resolve("pretrain").resolve(RunDir.WEIGHTS), seed);
           irFile = dir.resolve(RETRIEVAL_FILE);
-          ir = ConfigTree.writeAndLoad(t, irFile, TaskConfig::load, where + " (retrieval)", started);
+          ir = ConfigTree.writeAndLoad(retrievalTree(g.retrieval(), name, rc.model(), weights, seed), irFile,
+              TaskConfig::load, where + " (retrieval)", started);
           if (ir.kind() != TaskKind.RETRIEVAL) {
             throw new ConfigException(gridFile + ": key 'retrieval.config': " + g.retrieval().config() + " is a '" + ir.task()
                 + "' task, not retrieval");
           }
         }
-        cells.add(new Cell(vi, v, seed, dir, runFile, rc, ftFile, tc, irFile, ir));
+        cells.add(new Cell(vi, v, seed, dir, runFile, rc, ftFile, tc, irFile, ir, from));
       }
     }
     return new GridPlan(g, gridFile, out, List.copyOf(shared.values()), List.copyOf(cells));

@@ -118,8 +118,13 @@ class GridPlanTest {
     Path t6 = Path.of("configs/grids/table6-kd.yaml");
     GridPlan p6 = GridPlan.of(GridConfig.load(t6), t6, dir.resolve("t6"));
     assertEquals(List.of(0L, 1L, 2L), p6.grid.seeds());
-    assertEquals(12, p6.cells.size());
+    assertEquals(15, p6.cells.size());
     for (GridPlan.Cell c : p6.cells) {
+      if (c.label().equals("the teacher itself")) {
+        assertEquals(p6.shared.get(0), c.shared(), "the teacher row fine-tunes the shared teacher");
+        assertEquals(p6.shared.get(0).weights().toString(), c.finetune().init());
+        continue;
+      }
       double hid = c.run().weight(LossTerm.HID), attn = c.run().weight(LossTerm.ATTN);
       String expect = hid == 0 && attn == 0 ? "KD off" : attn == 0 ? "hidden only" : hid == 0 ? "attention only" : "hidden + attention";
       assertEquals(expect, c.label());
@@ -128,7 +133,8 @@ class GridPlanTest {
     Path t7 = Path.of("configs/grids/table7-mask.yaml");
     GridPlan p7 = GridPlan.of(GridConfig.load(t7), t7, dir.resolve("t7"));
     assertEquals(List.of("random", "teacher", "student", "both"),
-        p7.cells.stream().filter(c -> c.seed() == 0).map(c -> c.run().mask().source().key()).toList());
+        p7.cells.stream().filter(c -> c.seed() == 0 && c.shared() == null).map(c -> c.run().mask().source().key()).toList());
+    assertEquals(3, p7.cells.stream().filter(c -> c.shared() != null).count());
 
     // issue 16 §3: the KD terms and the feature terms switch by variant; every cell fine-tunes VQA-RAD and retrieval
     Path mm = Path.of("configs/grids/medpix-mmkd.yaml");
