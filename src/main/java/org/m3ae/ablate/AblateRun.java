@@ -78,7 +78,8 @@ public final class AblateRun {
       ran++;
       ranSeconds += sec;
       results.add(r);
-      int left = n - i - 1;
+      // cells still to run (a resumed grid skips the finished ones, which cost nothing)
+      int left = (int) plan.cells.subList(i + 1, n).stream().filter(x -> !Files.exists(x.resultFile())).count();
       o.printf(Locale.ROOT, "%s: done in %.1f min (pretrain %.0f s, finetune %.0f s, evaluate %.0f s): VQA overall %.1f %%, ITM %.1f %%%s"
               + "%s%n", head, sec / 60, r.seconds().get("pretrain"), r.seconds().get("finetune"), r.seconds().get("evaluate"),
           100 * r.metrics().get("vqa_overall"), 100 * r.metrics().get("itm_accuracy"),
