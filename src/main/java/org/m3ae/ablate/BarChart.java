@@ -37,6 +37,7 @@ final class BarChart {
     CategoryPlot plot = chart.getCategoryPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    plot.getDomainAxis().setMaximumCategoryLabelLines(3); // wrap long variant labels instead of cutting them to "…"
     StatisticalBarRenderer bars = new StatisticalBarRenderer();
     bars.setSeriesPaint(0, new Color(70, 110, 170));
     bars.setErrorIndicatorPaint(Color.BLACK);
