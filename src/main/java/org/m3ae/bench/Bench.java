@@ -27,20 +27,62 @@ import org.nd4j.linalg.factory.Nd4j;
  * the others' distillation steps use it as their teacher.
  */
 public final class Bench {
-  /** What to run. {@code imageSize}/{@code textLen} 0 keep the configs' values. */
+  /**
+   * What to run. {@code imageSize}/{@code textLen} 0 keep the configs' values. Start from {@link #defaults} and change
+   * what differs with the {@code with…} methods.
+   */
   public record Options(
       List<Path> models, int batch, int trainBatch, int repeats, int warmup, int trainWarmup, int imageSize, int textLen,
       boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile,
       Executor executor) {
-    /** Inference through plans ({@link Executor#PLAN}). */
-    public Options(List<Path> models, int batch, int trainBatch, int repeats, int warmup, int trainWarmup, int imageSize,
-        int textLen, boolean inference, boolean latency, boolean train, boolean gcEachStep, int sgemmSize, boolean profile) {
-      this(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency, train, gcEachStep,
-          sgemmSize, profile, Executor.PLAN);
+
+    /** Batch 4 inference, batch 1 training, 3 repeats after 1 warm-up (4 for training), 288 px / 64 tokens,
+     * inference + latency + training, a collection per step, a 2048 sgemm, no profile, replayed plans. */
+    public static Options defaults(List<Path> models) {
+      return new Options(models, 4, 1, 3, 1, 4, 288, 64, true, true, true, true, 2048, false, Executor.PLAN);
     }
 
-    public static Options defaults(List<Path> models) {
-      return new Options(models, 4, 1, 3, 1, 4, 288, 64, true, true, true, true, 2048, false);
+    public Options withBatches(int inference, int training) {
+      return new Options(models, inference, training, repeats, warmup, trainWarmup, imageSize, textLen, this.inference,
+          latency, train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    /** Timed repeats, warm-up runs before inference and before training. */
+    public Options withRepeats(int repeats, int warmup, int trainWarmup) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    /** Input sizes; 0 keeps a config's own. */
+    public Options withInputs(int imageSize, int textLen) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    /** Which measurements run. */
+    public Options withParts(boolean inference, boolean latency, boolean train) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    public Options withGcEachStep(boolean gcEachStep) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    public Options withSgemmSize(int sgemmSize) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    public Options withProfile(boolean profile) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
+    }
+
+    public Options withExecutor(Executor executor) {
+      return new Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, inference, latency,
+          train, gcEachStep, sgemmSize, profile, executor);
     }
   }
 

@@ -108,8 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
       case "session" -> Executor.SESSION;
       default -> throw new IllegalArgumentException("--executor: 'plan' or 'session', not '" + executor + "'");
     };
-    var opt = new Bench.Options(models, batch, trainBatch, repeats, warmup, trainWarmup, imageSize, textLen, true, !noLatency,
-        !noTrain, !noGc, sgemmSize, profile, exec);
+    var opt = Bench.Options.defaults(models).withBatches(batch, trainBatch).withRepeats(repeats, warmup, trainWarmup)
+        .withInputs(imageSize, textLen).withParts(true, !noLatency, !noTrain).withGcEachStep(!noGc).withSgemmSize(sgemmSize)
+        .withProfile(profile).withExecutor(exec);
     Peer.Settings peerSettings = peer ? new Peer.Settings(python, peerScript, peerDir, peerThreads) : null;
     BenchReport r = new Bench(opt, TrainSteps.named(trainStep, exec), System.err, peerSettings).run();
     System.out.println(json ? r.toJson() : r.toTable());

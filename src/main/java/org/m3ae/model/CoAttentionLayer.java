@@ -22,14 +22,12 @@ final class CoAttentionLayer {
     String site = "fusion." + stream + "." + j;
     int d = c.width();
     SDVariable rows = nn.rowsOf(x, d); //             [B·L, D]
+    var layer = BertAttention.Layer.of(c);
     var self = BertAttention.forward(
-        nn, lp + ".attention", rows, len, rows, len, selfMask, d, c.heads(), c.lnEps(),
-        c.hiddenDropout(), c.attentionDropout(), Names.fusionSelfAttn(stream, j), site + ".self", false);
-    var cross = BertAttention.forward(
-        nn, lp + ".crossattention", self.context(), len, nn.rowsOf(other, d), otherLen, otherMask, d, c.heads(), c.lnEps(),
-        c.hiddenDropout(), c.attentionDropout(), Names.fusionCrossAttn(stream, j), site + ".cross", false);
-    SDVariable h = BertAttention.feedForward(
-        nn, lp, cross.context(), len, d, c.mlpDim(), c.activation(), c.lnEps(), c.hiddenDropout(), site, false);
+        nn, layer, lp + ".attention", rows, len, rows, len, selfMask, Names.fusionSelfAttn(stream, j), site + ".self");
+    var cross = BertAttention.forward(nn, layer, lp + ".crossattention", self.context(), len, nn.rowsOf(other, d), otherLen,
+        otherMask, Names.fusionCrossAttn(stream, j), site + ".cross");
+    SDVariable h = BertAttention.feedForward(nn, layer, lp, cross.context(), len, site);
     return new Out(nn.sd().reshape(h, -1, len, d), self.probs(), cross.probs()); // [B, L, D]
   }
 }

@@ -48,7 +48,7 @@ final class TextEncoder {
     x = nn.layerNorm(x, ln, 3);
     x = nn.dropout(x, e.hiddenDropout(), "text.embeddings", len, d);
 
-    boolean pre = e.norm() == ModelConfig.NormPlacement.PRE;
+    var layer = BertAttention.Layer.of(e);
     SDVariable keyMask = nn.additiveKeyMask(mask, len); // [B, 1, 1, Lt]
     List<SDVariable> hidden = new ArrayList<>();
     List<SDVariable> attn = new ArrayList<>();
@@ -57,11 +57,9 @@ final class TextEncoder {
     for (int i = 0; i < e.layers(); i++) {
       String lp = P + "encoder.layer." + i;
       var a = BertAttention.forward(
-          nn, lp + ".attention", rows, len, rows, len, keyMask, d, e.heads(), e.lnEps(),
-          e.hiddenDropout(), e.attentionDropout(), Names.textAttn(i), "text." + i + ".attention", pre);
+          nn, layer, lp + ".attention", rows, len, rows, len, keyMask, Names.textAttn(i), "text." + i + ".attention");
       attn.add(a.probs());
-      rows = BertAttention.feedForward(
-          nn, lp, a.context(), len, d, e.mlpDim(), e.activation(), e.lnEps(), e.hiddenDropout(), "text." + i, pre);
+      rows = BertAttention.feedForward(nn, layer, lp, a.context(), len, "text." + i);
       hidden.add(x = nn.nameTokens(rows, Names.textHidden(i + 1), len, d));
     }
     return new Out(hidden, attn, nn.name(x, Names.TEXT_OUT));

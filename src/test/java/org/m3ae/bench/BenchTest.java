@@ -16,7 +16,8 @@ class BenchTest {
   void tinyRunProducesWellFormedReport() throws Exception {
     var models = List.of(Path.of("configs/models/tiny-teacher.yaml"), Path.of("configs/models/tiny-student.yaml"));
     // Training steps are covered below, one model each, to keep this fast.
-    var opt = new Bench.Options(models, 2, 1, 1, 0, 0, 0, 0, true, true, false, true, 64, true);
+    var opt = Bench.Options.defaults(models).withBatches(2, 1).withRepeats(1, 0, 0).withInputs(0, 0)
+        .withParts(true, true, false).withGcEachStep(true).withSgemmSize(64).withProfile(true);
     BenchReport r = new Bench(opt, TrainSteps.factory(), null).run();
 
     assertEquals(2, r.models().size());
@@ -47,7 +48,8 @@ class BenchTest {
   void profileTimesTheOpsOfPlannedForwardsAndTrainingSteps() {
     // The micro checkpoint's model: the smallest config with every pass (MLM, MIM, ITM) and the fusion layers.
     var models = List.of(Path.of("src/test/resources/ckpt/micro-m3ae.yaml"));
-    var opt = new Bench.Options(models, 2, 2, 2, 0, 1, 0, 0, true, false, true, false, 64, true);
+    var opt = Bench.Options.defaults(models).withBatches(2, 2).withRepeats(2, 0, 1).withInputs(0, 0)
+        .withParts(true, false, true).withGcEachStep(false).withSgemmSize(64).withProfile(true);
     var m = new Bench(opt, TrainSteps.factory(), null).run().models().get(0);
     for (List<BenchReport.OpRow> rows : List.of(m.profile(), m.trainProfile())) {
       assertEquals("(wall)", rows.get(0).op());

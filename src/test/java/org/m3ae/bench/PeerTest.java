@@ -60,7 +60,8 @@ class PeerTest {
     // Copies the canned outputs to the path after --outputs and prints the JSON, as m3ae_peer.py --json does.
     Files.writeString(dir.resolve("fake-peer.sh"), "while [ \"$1\" != --outputs ]; do shift; done\n"
         + "cp " + canned + " \"$2\"\necho 'progress on stderr' >&2\ncat <<'EOF'\n" + json + "\nEOF\n");
-    var opt = new Bench.Options(List.of(TINY), 4, 1, 3, 1, 1, 0, 0, true, false, true, true, 64, false);
+    var opt = Bench.Options.defaults(List.of(TINY)).withBatches(4, 1).withRepeats(3, 1, 1).withInputs(0, 0)
+        .withParts(true, false, true).withGcEachStep(true).withSgemmSize(64).withProfile(false);
     PeerResult r = peer.run(h, TINY, null, opt, true, 1);
 
     assertNull(r.error(), r.error());
@@ -91,7 +92,8 @@ class PeerTest {
 
   @Test
   void withoutPythonTheBenchRunsAloneAndSaysHowToInstall() {
-    var opt = new Bench.Options(List.of(TINY), 1, 1, 1, 0, 0, 0, 0, true, false, false, true, 64, false);
+    var opt = Bench.Options.defaults(List.of(TINY)).withBatches(1, 1).withRepeats(1, 0, 0).withInputs(0, 0)
+        .withParts(true, false, false).withGcEachStep(true).withSgemmSize(64).withProfile(false);
     var settings = new Peer.Settings(Path.of("/nonexistent/python3"), Path.of("scripts/peer/m3ae_peer.py"), null, 0);
     BenchReport r = new Bench(opt, TrainSteps.factory(), null, settings).run();
     assertNotNull(r.models().get(0).inference());

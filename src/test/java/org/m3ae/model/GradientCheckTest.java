@@ -55,9 +55,9 @@ class GradientCheckTest {
     SDVariable x = sd.placeHolder("x", D, -1, 5, 8);
     SDVariable mask = sd.placeHolder("mask", D, -1, 5);
     SDVariable rows = sd.reshape(x, -1, 8); // token rows [B·T, D]
-    var a = BertAttention.forward(nn, "layer.attention", rows, 5, rows, 5, nn.additiveKeyMask(mask, 5), 8, 2, 1e-12, 0, 0,
-        "attn", "s", false);
-    SDVariable y = BertAttention.feedForward(nn, "layer", a.context(), 5, 8, 16, ModelConfig.Activation.GELU, 1e-12, 0, "s", false);
+    var layer = new BertAttention.Layer(8, 2, 16, ModelConfig.Activation.GELU, 1e-12, 0, 0, false);
+    var a = BertAttention.forward(nn, layer, "layer.attention", rows, 5, rows, 5, nn.additiveKeyMask(mask, 5), "attn", "s");
+    SDVariable y = BertAttention.feedForward(nn, layer, "layer", a.context(), 5, "s");
     probe(sd, sd.reshape(y, -1, 5, 8), 4, 2, 5, 8).rename("loss");
     var feed = Map.of("x", randn(5, 2, 5, 8), "mask", Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}}));
     report("BERT post-LN layer", GradCheck.check(sd, feed, "loss", 3, 6));
@@ -90,7 +90,8 @@ class GradientCheckTest {
     Nn nn = nn(sd);
     SDVariable x = sd.placeHolder("x", D, -1, 5, 8);
     SDVariable rows = sd.reshape(x, -1, 8); // token rows [B·T, D]
-    var a = BertAttention.forward(nn, "l", rows, 5, rows, 5, null, 8, 2, 1e-12, 0, 0, "attn", "s", false);
+    var a = BertAttention.forward(nn, new BertAttention.Layer(8, 2, 16, ModelConfig.Activation.GELU, 1e-12, 0, 0, false), "l",
+        rows, 5, rows, 5, null, "attn", "s");
     Losses.attentionKd(sd, a.probs(), sd.constant(randn(3, 2, 2, 5, 5).mul(0.05).add(0.2))).mul(100).rename("loss");
     sd.setLossVariables("loss");
     Map<String, INDArray> g = sd.calculateGradients(Map.of("x", randn(4, 2, 5, 8)), "l.self.query.weight", "l.self.key.weight");
