@@ -23,13 +23,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (KD off), e.g. the teacher itself.
  */
 public final class DistillTask implements TrainTask {
-  /** Where the attention-guided mask reads attention from (paper Table 7), or a plain random mask. */
   private final PretrainGraph graph;
   private final Teacher teacher;
-  private final MaskSource source;
+  /** Where the attention-guided mask reads attention from (paper Table 7), or a plain random mask; r's schedule. */
+  private final RunConfig.Mask mask;
   private final AttentionGuidedSampler sampler;
-  private final double rStart;
-  private final double rEnd;
   private final int totalSteps;
   private final long seed;
   private PlanCache studentPlans; // the clean pass the attention-guided mask reads, per batch shape
@@ -45,12 +43,11 @@ public final class DistillTask implements TrainTask {
     this.graph = graph;
     this.perPass = perPass;
     this.teacher = teacher;
-    this.source = mask.source();
-    this.rStart = mask.rStart();
-    this.rEnd = mask.rEnd();
+    this.mask = mask;
+    MaskSource source = mask.source();
     this.totalSteps = totalSteps;
     this.seed = seed;
-    this.sampler = source == MaskSource.RANDOM ? null : new AttentionGuidedSampler(mask.ratio(), rStart);
+    this.sampler = source == MaskSource.RANDOM ? null : new AttentionGuidedSampler(mask.ratio(), mask.rStart());
     if (source.needsTeacher() && teacher == null) {
       throw new IllegalArgumentException("mask source " + source + " needs a teacher");
     }
@@ -81,7 +78,7 @@ public final class DistillTask implements TrainTask {
   }
 
   public double r(int step) {
-    return AttentionGuidedSampler.schedule(rStart, rEnd, step, totalSteps);
+    return AttentionGuidedSampler.schedule(mask.rStart(), mask.rEnd(), step, totalSteps);
   }
 
   @Override
@@ -150,7 +147,7 @@ public final class DistillTask implements TrainTask {
   public float[][] importance(Batch batch, Map<String, INDArray> teacherOut) {
     INDArray textMask = batch.get(org.m3ae.data.pipeline.BatchKeys.TEXT_MASK);
     INDArray sUni = null, sMul = null, tUni = null, tMul = null;
-    if (source == MaskSource.STUDENT || source == MaskSource.BOTH) {
+    if (mask.source() == MaskSource.STUDENT || mask.source() == MaskSource.BOTH) {
       List<String> names = graph.maskAttentionNames();
       if (studentPlans == null) studentPlans = new PlanCache(graph.sd(), "student clean pass");
       // read at once, before the next step's call
@@ -158,7 +155,7 @@ public final class DistillTask implements TrainTask {
       sUni = PatchImportance.uniModal(s.get(names.get(0)));
       sMul = PatchImportance.multiModal(s.get(names.get(1)), textMask);
     }
-    if (source == MaskSource.TEACHER || source == MaskSource.BOTH) {
+    if (mask.source().needsTeacher()) {
       List<String> names = teacher.maskAttentionNames();
       tUni = PatchImportance.uniModal(teacherOut.get(names.get(0)));
       tMul = PatchImportance.multiModal(teacherOut.get(names.get(1)), textMask);

@@ -33,7 +33,7 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
 
   /** The gradient function of {@code sd} (built on first use), the graph a training plan runs. */
   public SameDiff gradientFunction() {
-    if (sd.getFunction("grad") == null) GradientFunction.build(sd);
+    GradientFunction.build(sd);
     return sd.getFunction("grad");
   }
 
