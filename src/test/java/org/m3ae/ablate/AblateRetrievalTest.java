@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.m3ae.distill.PretrainRunTestModel;
 import org.m3ae.model.ConfigException;
 
 /**
@@ -23,16 +22,12 @@ class AblateRetrievalTest {
   @TempDir Path dir;
 
   private Path grid(String retrievalTask) throws IOException {
-    Path model = dir.resolve("micro.yaml");
-    Files.writeString(model, PretrainRunTestModel.YAML);
-    Files.writeString(dir.resolve("student.yaml"), "name: s\nmodel: " + model + "\n"
-        + "data: {pipeline: data-pipelines/synthetic.yaml, split: train, workers: 2}\n"
-        + "train: {steps: 2, batch_size: 4, lr: 1.0e-3, seed: 0}\nobjectives: {mlm: 1, mim: 0, itm: 1}\nmask: {source: random}\n");
+    Path model = MicroRuns.write(dir, "{steps: 2, batch_size: 4, lr: 1.0e-3, seed: 0}"); // cells pre-train teacher.yaml
     Files.writeString(dir.resolve("ir.yaml"), "name: ir\ntask: " + retrievalTask + "\nmodel: " + model + "\n"
         + "data: {pipeline: data-pipelines/synthetic.yaml, workers: 1, val_split: val, test_split: test}\n"
         + "train: {epochs: 1, batch_size: 4, lr: 1.0e-3, negatives: 3, seed: 0}\neval: {batch_size: 16, chunk: 64}\n");
     Path g = dir.resolve("grid.yaml");
-    Files.writeString(g, "name: micro-ir\nrun: " + dir.resolve("student.yaml") + "\n"
+    Files.writeString(g, "name: micro-ir\nrun: " + dir.resolve("teacher.yaml") + "\n"
         + "finetune: {config: demo, steps: 2}\n"
         + "retrieval: {config: " + dir.resolve("ir.yaml") + ", steps: 2, max_pairs: 12}\n"
         + "seeds: [0]\nvariants:\n  - {label: plain}\n");

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.m3ae.distill.PretrainRunTestModel;
 import org.m3ae.train.Checkpoints;
 import org.m3ae.train.MetricsJsonl;
 
@@ -30,14 +29,7 @@ class AblateRunTest {
   @TempDir Path dir;
 
   Path grid() throws IOException {
-    Path model = dir.resolve("micro.yaml");
-    Files.writeString(model, PretrainRunTestModel.YAML);
-    String common = "model: " + model + "\n"
-        + "data: {pipeline: data-pipelines/synthetic.yaml, split: train, workers: 2}\n"
-        + "train: {steps: 4, batch_size: 4, lr: 1.0e-3, warmup: 0.25, seed: 0, checkpoint_every: 2, keep_checkpoints: 3}\n";
-    Files.writeString(dir.resolve("teacher.yaml"), "name: t\n" + common + "objectives: {mlm: 1, mim: 0, itm: 1}\nmask: {source: random}\n");
-    Files.writeString(dir.resolve("student.yaml"), "name: s\n" + common
-        + "teacher: {model: " + model + ", weights: none-yet}\nstudent_init: teacher\nmask: {source: both}\n");
+    MicroRuns.write(dir, "{steps: 4, batch_size: 4, lr: 1.0e-3, warmup: 0.25, seed: 0, checkpoint_every: 2, keep_checkpoints: 3}");
     Path g = dir.resolve("grid.yaml");
     Files.writeString(g, "name: micro\n"
         + "shared: {teacher: {run: " + dir.resolve("teacher.yaml") + "}}\n"

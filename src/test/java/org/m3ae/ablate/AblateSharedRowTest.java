@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.m3ae.distill.PretrainRunTestModel;
 import org.m3ae.model.ConfigException;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.ItmAccuracy;
@@ -25,14 +24,7 @@ class AblateSharedRowTest {
   @TempDir Path dir;
 
   private Path grid(String teacherRow) throws IOException {
-    Path model = dir.resolve("micro.yaml");
-    Files.writeString(model, PretrainRunTestModel.YAML);
-    String common = "model: " + model + "\n"
-        + "data: {pipeline: data-pipelines/synthetic.yaml, split: train, workers: 2}\n"
-        + "train: {steps: 2, batch_size: 4, lr: 1.0e-3, seed: 0}\n";
-    Files.writeString(dir.resolve("teacher.yaml"), "name: t\n" + common + "objectives: {mlm: 1, mim: 0, itm: 1}\nmask: {source: random}\n");
-    Files.writeString(dir.resolve("student.yaml"), "name: s\n" + common
-        + "teacher: {model: " + model + ", weights: none-yet}\nstudent_init: teacher\nmask: {source: both}\n");
+    MicroRuns.write(dir, "{steps: 2, batch_size: 4, lr: 1.0e-3, seed: 0}");
     Path g = dir.resolve("grid.yaml");
     Files.writeString(g, "name: micro-teacher-row\n"
         + "shared: {teacher: {run: " + dir.resolve("teacher.yaml") + "}}\n"
