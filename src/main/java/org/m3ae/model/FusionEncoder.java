@@ -23,6 +23,15 @@ final class FusionEncoder {
    * @param image [B, Li, Dv] image encoder output (no padding: every image token is attended)
    */
   static Out forward(Nn nn, ModelConfig c, SDVariable text, SDVariable textMask, int lt, SDVariable image, int li) {
+    SDVariable[] xy = project(nn, c, text, lt, image, li);
+    return coAttend(nn, c, xy[0], textMask, lt, xy[1], li);
+  }
+
+  /**
+   * The fusion inputs: each stream projected to the fusion width plus its modality-type embedding, text [B, Lt, Df]
+   * and image [B, Li, Df]. Each depends on one modality only.
+   */
+  static SDVariable[] project(Nn nn, ModelConfig c, SDVariable text, int lt, SDVariable image, int li) {
     var f = c.fusion();
     Params p = nn.params();
     var textProj = p.linear("multi_modal_language_proj", c.text().encoder().width(), f.width());
@@ -31,6 +40,12 @@ final class FusionEncoder {
 
     SDVariable x = nn.linear(text, textProj, lt).add(nn.row(modality, 0, f.modalityTypes(), f.width())); //  [B, Lt, Df]
     SDVariable y = nn.linear(image, visionProj, li).add(nn.row(modality, 1, f.modalityTypes(), f.width())); // [B, Li, Df]
+    return new SDVariable[] {x, y};
+  }
+
+  /** The co-attention layers over projected inputs {@code x} (text) and {@code y} (image), both [B, L, Df]. */
+  static Out coAttend(Nn nn, ModelConfig c, SDVariable x, SDVariable textMask, int lt, SDVariable y, int li) {
+    var f = c.fusion();
     SDVariable textKeys = nn.additiveKeyMask(textMask, lt); // [B, 1, 1, Lt]
 
     var out = new Out(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),

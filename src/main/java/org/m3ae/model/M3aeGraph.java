@@ -118,4 +118,34 @@ public final class M3aeGraph {
 
   /** The tensors of a text-only pass. */
   public record TextOnly(List<SDVariable> hidden, List<SDVariable> attn, SDVariable out) {}
+
+  /**
+   * A fusion-only inference pass: the co-attention layers, poolers and joint feature fed with the fusion inputs
+   * (the towers' outputs projected to the fusion width, plus their modality embeddings) instead of an image and
+   * token ids. Placeholders {@code NAME/<fusion input>.in}, text [B, Lt, Df] and image
+   * [B, Li, Df] (a full pass's {@code Names.fusionHidden(stream, 0)} plus {@code .in}) and {@code NAME/text_mask} [B, Lt]; output
+   * {@code NAME/joint}. With the fusion inputs of a full pass over the same weights it computes that pass's joint
+   * feature: the towers and projections see only their own modality (SPEC §1.2–1.3), so a cross-encoder can run
+   * them once per image and once per text and only this pass per pair.
+   */
+  public FusionOnly addFusionPass(String name, int textLen) {
+    if (passes.containsKey(name)) throw new IllegalArgumentException("pass '" + name + "' already exists");
+    Nn nn = new Nn(params, name, false, false, dropout);
+    ModelConfig c = config;
+    DataType dt = params.dtype();
+    int li = c.vision().numTokens(), df = c.fusion().width();
+    // ".in": coAttend gives the plain names to identities of these, as in a full pass
+    SDVariable text = sd.placeHolder(nn.qualify(Names.fusionHidden(Names.TEXT, 0) + ".in"), dt, -1, textLen, df); //  [B, Lt, Df]
+    SDVariable image = sd.placeHolder(nn.qualify(Names.fusionHidden(Names.IMAGE_STREAM, 0) + ".in"), dt, -1, li, df); // [B, Li, Df]
+    SDVariable mask = sd.placeHolder(nn.qualify(Names.TEXT_MASK), dt, -1, textLen); //                                 [B, Lt]
+    var fus = FusionEncoder.coAttend(nn, c, text, mask, textLen, image, li);
+    int last = c.fusion().layers();
+    SDVariable pooledText = Heads.pooler(nn, "multi_modal_language_pooler", fus.textHidden().get(last), df);
+    SDVariable pooledImage = Heads.pooler(nn, "multi_modal_vision_pooler", fus.imageHidden().get(last), df);
+    SDVariable joint = nn.name(sd.concat(1, pooledText, pooledImage), Names.JOINT); // [B, 2·Df]
+    return new FusionOnly(text, image, mask, joint);
+  }
+
+  /** The placeholders and joint feature of a fusion-only pass. */
+  public record FusionOnly(SDVariable textIn, SDVariable imageIn, SDVariable textMask, SDVariable joint) {}
 }

@@ -15,16 +15,14 @@ import org.m3ae.data.pipeline.BatchKeys;
 import org.m3ae.data.pipeline.BatchOptions;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.data.pipeline.PrefetchingBatchIterator;
-import org.m3ae.model.Names;
-import org.m3ae.train.PlanCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Image–text retrieval with M3AE's cross-encoder (SPEC §2.5, §5): every image is paired with every text and the
- * irtr_head scores the fused pair. The full matrix costs images × texts fusion passes, scored in chunks with a
- * progress bar. The fast mode shortlists candidates by the cosine of the two streams' projected first tokens
+ * irtr_head scores the fused pair. The full matrix costs images + texts tower passes and images × texts fusion
+ * passes ({@link PairScorer}), scored in chunks with a progress bar. The fast mode shortlists candidates by the cosine of the two streams' projected first tokens
  * (fusion inputs: no cross-attention, so images + texts passes instead of images × texts) and re-scores only the
  * top k with the cross-encoder.
  */
@@ -74,25 +72,12 @@ public final class Retrieval {
         Nd4j.concat(0, masks.toArray(INDArray[]::new)), textImage.stream().mapToInt(Integer::intValue).toArray());
   }
 
-  /** Cross-encoder scores of the listed (image, text) pairs, {@code chunk} pairs per forward. */
+  /**
+   * Cross-encoder scores of the listed (image, text) pairs, {@code chunk} pairs per forward: the towers once per
+   * image and per text of the set, the fusion module per pair ({@link PairScorer}).
+   */
   static float[] scorePairs(TaskGraph g, Set s, int[] img, int[] txt, int chunk, ProgressBar pb) {
-    float[] out = new float[img.length];
-    PlanCache plans = new PlanCache(g.sd(), "retrieval scores");
-    for (int start = 0; start < img.length; start += chunk) {
-      int end = Math.min(img.length, start + chunk);
-      int[] ii = java.util.Arrays.copyOfRange(img, start, end);
-      int[] tt = java.util.Arrays.copyOfRange(txt, start, end);
-      Map<String, INDArray> f = new HashMap<>();
-      f.put(g.image(), FinetuneTask.rows(s.images(), ii).castTo(g.graph().dtype()));
-      f.put(g.textIds(), FinetuneTask.rows(s.ids(), tt).castTo(org.nd4j.linalg.api.buffer.DataType.INT32));
-      f.put(g.textMask(), FinetuneTask.rows(s.mask(), tt).castTo(g.graph().dtype()));
-      if (g.training()) f.putAll(g.graph().dropout().identity(end - start, g.graph().dtype()));
-      // read at once: the plan's own array
-      float[] v = plans.output(f, List.of(TaskGraph.LOGITS)).get(TaskGraph.LOGITS).reshape(end - start).toFloatVector();
-      System.arraycopy(v, 0, out, start, v.length);
-      if (pb != null) pb.stepBy(end - start);
-    }
-    return out;
+    return PairScorer.encode(g, s, chunk).score(img, txt, chunk, pb);
   }
 
   /** Every image against every text: the [images][texts] score matrix. */
@@ -120,7 +105,8 @@ public final class Retrieval {
    */
   public static float[][] rerankScores(TaskGraph g, Set s, int k, int chunk, PrintStream progress) {
     int ni = s.numImages(), nt = s.numTexts();
-    float[][] stage1 = stage1(g, s, chunk);
+    PairScorer ps = PairScorer.encode(g, s, chunk);
+    float[][] stage1 = stage1(ps);
     float[][] out = new float[ni][nt];
     // below every cross-encoder score: stage-1 cosine in [-1, 1] shifted far down
     for (int i = 0; i < ni; i++) for (int j = 0; j < nt; j++) out[i][j] = stage1[i][j] - 1e6f;
@@ -139,7 +125,7 @@ public final class Retrieval {
     }
     float[] sc;
     try (ProgressBar pb = bar("irtr re-rank top-" + k, pairs.size(), progress)) {
-      sc = scorePairs(g, s, img, txt, chunk, pb);
+      sc = ps.score(img, txt, chunk, pb);
     }
     for (int q = 0; q < sc.length; q++) out[img[q]][txt[q]] = sc[q];
     return out;
@@ -147,35 +133,15 @@ public final class Retrieval {
 
   /** Centred cosine of fusion-input first tokens: one pass per image and one per text, not one per pair. */
   static float[][] stage1(TaskGraph g, Set s, int chunk) {
-    int ni = s.numImages(), nt = s.numTexts();
-    String imgName = g.pass().name(Names.fusionHidden(Names.IMAGE_STREAM, 0));
-    String txtName = g.pass().name(Names.fusionHidden(Names.TEXT, 0));
-    int n = Math.max(ni, nt);
-    INDArray fi = null, ft = null;
-    PlanCache plans = new PlanCache(g.sd(), "retrieval features");
-    for (int start = 0; start < n; start += chunk) {
-      int end = Math.min(n, start + chunk);
-      int[] ii = new int[end - start], tt = new int[end - start];
-      for (int q = start; q < end; q++) {
-        ii[q - start] = Math.min(q, ni - 1); // each pass computes both streams independently of the other
-        tt[q - start] = Math.min(q, nt - 1);
-      }
-      Map<String, INDArray> f = new HashMap<>();
-      f.put(g.image(), FinetuneTask.rows(s.images(), ii).castTo(g.graph().dtype()));
-      f.put(g.textIds(), FinetuneTask.rows(s.ids(), tt).castTo(org.nd4j.linalg.api.buffer.DataType.INT32));
-      f.put(g.textMask(), FinetuneTask.rows(s.mask(), tt).castTo(g.graph().dtype()));
-      if (g.training()) f.putAll(g.graph().dropout().identity(end - start, g.graph().dtype()));
-      Map<String, INDArray> o = plans.output(f, List.of(imgName, txtName)); // rows copied out below
-      INDArray a = o.get(imgName).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
-      INDArray b = o.get(txtName).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
-      fi = fi == null ? a : Nd4j.concat(0, fi, a);
-      ft = ft == null ? b : Nd4j.concat(0, ft, b);
-    }
-    fi = unit(centre(fi.get(NDArrayIndex.interval(0, ni)).dup()));
-    ft = unit(centre(ft.get(NDArrayIndex.interval(0, nt)).dup()));
+    return stage1(PairScorer.encode(g, s, chunk));
+  }
+
+  static float[][] stage1(PairScorer ps) {
+    INDArray fi = unit(centre(ps.firstTokens(true)));
+    INDArray ft = unit(centre(ps.firstTokens(false)));
     INDArray sim = fi.mmul(ft.transpose());
-    float[][] m = new float[ni][nt];
-    for (int i = 0; i < ni; i++) m[i] = sim.getRow(i).toFloatVector();
+    float[][] m = new float[(int) fi.size(0)][];
+    for (int i = 0; i < m.length; i++) m[i] = sim.getRow(i).toFloatVector();
     return m;
   }
 

@@ -9,6 +9,7 @@ import org.m3ae.testing.MicroConfigs;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Full cross-encoder scoring against one-pair forwards, and the re-ranking mode's agreement with it. */
 class RetrievalTest {
@@ -27,17 +28,43 @@ class RetrievalTest {
     return new Retrieval.Set(images, Nd4j.createFromArray(ids), Nd4j.createFromArray(mask), textImage);
   }
 
+  /** The task graph's own forward of one (image, text) pair: image and ids in, task logit out. */
+  static float crossEncoder(TaskGraph g, Retrieval.Set s, int i, int j) {
+    Map<String, INDArray> f = Map.of(
+        g.image(), s.images().get(NDArrayIndex.interval(i, i + 1)).castTo(DataType.FLOAT),
+        g.textIds(), s.ids().get(NDArrayIndex.interval(j, j + 1)).castTo(DataType.INT32),
+        g.textMask(), s.mask().get(NDArrayIndex.interval(j, j + 1)).castTo(DataType.FLOAT));
+    return g.sd().output(f, TaskGraph.LOGITS).get(TaskGraph.LOGITS).getFloat(0);
+  }
+
   @Test
-  void fullScoresMatchSinglePairForwardsWhateverTheChunk() {
+  void fullScoresEqualTheTaskGraphsOwnForwardOfEachPairWhateverTheChunk() {
+    // the scorer runs the towers once per image and text and only fusion per pair: the same function, split
     TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, TaskGraph.Mode.INFERENCE, 1, 5);
     Retrieval.Set s = set(3, 5, 6);
     float[][] a = Retrieval.fullScores(g, s, 4, null);
     float[][] b = Retrieval.fullScores(g, s, 64, null);
+    float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
     for (int i = 0; i < 3; i++) for (int j = 0; j < 5; j++) {
-      float one = Retrieval.scorePairs(g, s, new int[] {i}, new int[] {j}, 1, null)[0];
-      assertEquals(one, a[i][j], 1e-4, "pair " + i + "," + j);
-      assertEquals(a[i][j], b[i][j], 1e-4);
+      float one = crossEncoder(g, s, i, j);
+      assertEquals(one, a[i][j], 1e-5, "pair " + i + "," + j);
+      assertEquals(a[i][j], b[i][j], 1e-5);
+      lo = Math.min(lo, one);
+      hi = Math.max(hi, one);
     }
+    assertTrue(hi - lo > 1e-3, "the scores differ between pairs, or the comparison shows nothing: " + lo + " … " + hi);
+  }
+
+  @Test
+  void pairScoresReadTheWeightsOfATrainingGraphWithFrozenTables() {
+    // fine-tuning validates with the graph it trains (frozen word/position tables are constants there)
+    TaskGraph g = TaskGraph.build(MicroConfigs.micro(), TaskKind.RETRIEVAL, 0, 6, TaskGraph.Mode.FROZEN_EMBEDDINGS, 2, 5);
+    g.freezeEmbeddings();
+    Retrieval.Set s = set(2, 3, 6);
+    float[] got = Retrieval.scorePairs(g, s, new int[] {0, 1, 1}, new int[] {2, 0, 1}, 2, null);
+    assertEquals(crossEncoder(g, s, 0, 2), got[0], 1e-5);
+    assertEquals(crossEncoder(g, s, 1, 0), got[1], 1e-5);
+    assertEquals(crossEncoder(g, s, 1, 1), got[2], 1e-5);
   }
 
   @Test
