@@ -158,4 +158,49 @@ class GridPlanTest {
       assertEquals(c.pretrainDir().resolve("model.safetensors").toString(), c.retrieval().init());
     }
   }
+  @Test
+  void theOneSessionMedpixGridDiffersFromTheFullOneOnlyInStageLengths() throws IOException {
+    Path fullFile = Path.of("configs/grids/medpix-mmkd.yaml"), smallFile = Path.of("configs/grids/medpix-mmkd-small.yaml");
+    GridPlan full = GridPlan.of(GridConfig.load(fullFile), fullFile, dir.resolve("full"));
+    GridPlan small = GridPlan.of(GridConfig.load(smallFile), smallFile, dir.resolve("small"));
+    assertEquals(600, full.shared.get(0).config().train().steps());
+    assertEquals(400, small.shared.get(0).config().train().steps());
+    assertEquals(strip(tree(full.shared.get(0).configFile()), "/train/steps"), strip(tree(small.shared.get(0).configFile()), "/train/steps"));
+    assertEquals(full.cells.size(), small.cells.size());
+    for (int i = 0; i < full.cells.size(); i++) {
+      GridPlan.Cell f = full.cells.get(i), m = small.cells.get(i);
+      assertEquals(f.id(), m.id());
+      if (f.shared() == null) {
+        assertEquals(300, f.run().train().steps());
+        assertEquals(80, m.run().train().steps());
+        assertEquals(strip(tree(f.runFile()), "/name", "/train/steps", "/teacher/weights"),
+            strip(tree(m.runFile()), "/name", "/train/steps", "/teacher/weights"), f.id());
+      }
+      assertEquals(10, f.finetune().train().epochs());
+      assertEquals(2, m.finetune().train().epochs());
+      assertEquals(strip(tree(f.finetuneFile()), "/name", "/init", "/train/epochs"),
+          strip(tree(m.finetuneFile()), "/name", "/init", "/train/epochs"), f.id());
+      assertEquals(200, f.retrieval().train().maxSteps());
+      assertEquals(20, m.retrieval().train().maxSteps());
+      assertEquals(strip(tree(f.retrievalFile()), "/name", "/init", "/train/max_steps"),
+          strip(tree(m.retrievalFile()), "/name", "/init", "/train/max_steps"), f.id());
+    }
+  }
+
+  private static com.fasterxml.jackson.databind.node.ObjectNode tree(Path yaml) throws IOException {
+    return (com.fasterxml.jackson.databind.node.ObjectNode)
+        new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml.toFile());
+  }
+
+  /** The tree without the given JSON pointers' leaves (each must exist: a renamed key fails the comparison's premise). */
+  private static com.fasterxml.jackson.databind.node.ObjectNode strip(com.fasterxml.jackson.databind.node.ObjectNode t, String... pointers) {
+    for (String p : pointers) {
+      int cut = p.lastIndexOf('/');
+      var parent = (com.fasterxml.jackson.databind.node.ObjectNode) (cut == 0 ? t : t.at(p.substring(0, cut)));
+      String key = p.substring(cut + 1);
+      assertTrue(parent.has(key), p + " missing");
+      parent.remove(key);
+    }
+    return t;
+  }
 }
