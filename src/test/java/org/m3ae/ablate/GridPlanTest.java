@@ -177,7 +177,7 @@ class GridPlanTest {
             strip(tree(m.runFile()), "/name", "/train/steps", "/teacher/weights"), f.id());
       }
       assertEquals(10, f.finetune().train().epochs());
-      assertEquals(2, m.finetune().train().epochs());
+      assertEquals(3, m.finetune().train().epochs());
       assertEquals(strip(tree(f.finetuneFile()), "/name", "/init", "/train/epochs"),
           strip(tree(m.finetuneFile()), "/name", "/init", "/train/epochs"), f.id());
       assertEquals(200, f.retrieval().train().maxSteps());
