@@ -26,10 +26,15 @@ public final class AblateCommand implements Callable<Integer> {
       + "continues from its last checkpoint.")
   boolean resume;
 
+  @Option(names = "--part", paramLabel = "K/N", description = "Run every N-th cell from the K-th, so that N processes "
+      + "(one per core: ND4J is fastest here at one thread per process) share one --out; part 1 makes the shared runs, "
+      + "the others wait for them; each writes the report of the cells finished so far (default 1/1).")
+  String part;
+
   @Override
   public Integer call() {
     Path dir = out != null ? out : Path.of("runs", "ablate", GridConfig.slug(GridConfig.load(grid).name()));
-    AblateRun.run(grid, dir, resume, System.out);
+    AblateRun.run(grid, dir, resume, part == null ? AblateRun.Part.ALL : AblateRun.Part.parse(part), System.out);
     return 0;
   }
 }

@@ -2,6 +2,7 @@ package org.m3ae.ablate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +24,8 @@ import org.m3ae.train.MetricsJsonl;
 /**
  * A 2-variant × 2-seed grid end to end on the micro model: a shared teacher, distilled students with and without the
  * KD terms, the demo's VQA fine-tuning for two steps, the test split; then a rerun that skips finished cells and
- * continues two interrupted ones (one killed while scoring, one killed during pre-training).
+ * continues three interrupted ones (two killed while scoring, one killed during pre-training) as two {@code --part}s
+ * sharing the directory.
  */
 class AblateRunTest {
   @TempDir Path dir;
@@ -91,14 +93,33 @@ class AblateRunTest {
     for (Path p : ck.list()) if (Checkpoints.readState(p).nextStep() > 2) CellRunner.deleteTree(p);
     assertEquals(2, Checkpoints.readState(ck.latest().orElseThrow()).nextStep());
 
+    // kd-off/seed-0 killed while scoring as well: cell 1 of 4, part 1/2's below
+    Files.delete(out.resolve("cells/kd-off/seed-0/cell.json"));
+
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> run(g, out, false, new ByteArrayOutputStream()));
     assertTrue(refused.getMessage().contains("--resume"), refused.getMessage());
+    Path other = dir.resolve("other.yaml");
+    Files.writeString(other, Files.readString(g).replace("seeds: [0, 1]", "seeds: [0, 1, 2]"));
+    refused = assertThrows(IllegalArgumentException.class,
+        () -> AblateRun.run(other, out, false, new AblateRun.Part(1, 2), new PrintStream(new ByteArrayOutputStream())));
+    assertTrue(refused.getMessage().contains("every part must run the same grid file"), refused.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> AblateRun.Part.parse("3/2"));
+    assertEquals(new AblateRun.Part(2, 3), AblateRun.Part.parse("2/3"));
 
+    // two parts continue the grid in one directory (no --resume needed): part 2/2 owns cells 2 and 4 of the
+    // variant-major order (kd-off/seed-1, kd-on/seed-1), part 1/2 cells 1 and 3 (kd-off/seed-0; kd-on/seed-0 finished)
     ByteArrayOutputStream log2 = new ByteArrayOutputStream();
-    AblateRun.Outcome second = run(g, out, true, log2);
+    AblateRun.Outcome second = AblateRun.run(g, out, false, new AblateRun.Part(2, 2), new PrintStream(log2, true));
     assertEquals(2, second.ran(), log2.toString());
-    assertEquals(2, second.skipped());
-    for (String c : List.of("kd-off/seed-0", "kd-on/seed-0")) {
+    assertEquals(1, second.skipped());
+    assertFalse(Files.exists(out.resolve("cells/kd-off/seed-0/cell.json")), "part 2 ran part 1's cell");
+    assertEquals(3, second.report().cells.size(), "the report holds every finished cell");
+    assertTrue(log2.toString().contains("part 2/2: 2 cell(s) run; 3 of the grid's 4 cells finished"), log2.toString());
+    ByteArrayOutputStream log3 = new ByteArrayOutputStream();
+    AblateRun.Outcome third = AblateRun.run(g, out, false, new AblateRun.Part(1, 2), new PrintStream(log3, true));
+    assertEquals(1, third.ran(), log3.toString());
+    assertEquals(4, third.report().cells.size());
+    for (String c : List.of("kd-on/seed-0")) {
       Path f = out.resolve("cells/" + c + "/cell.json");
       assertArrayEquals(bytes.get(c), Files.readAllBytes(f), c + " was rewritten");
       assertEquals(times.get(c), Files.getLastModifiedTime(f), c + " was rewritten");
@@ -110,7 +131,7 @@ class AblateRunTest {
     assertEquals(4, MetricsJsonl.read(killed.resolve("pretrain/metrics.jsonl")).size());
 
     // both continued cells give what they gave uninterrupted (same weights, same seeds, exact resume)
-    for (String c : List.of("kd-on/seed-1", "kd-off/seed-1")) {
+    for (String c : List.of("kd-on/seed-1", "kd-off/seed-1", "kd-off/seed-0")) {
       CellResult before = CellResult.JSON.readValue(bytes.get(c), CellResult.class);
       CellResult after = CellResult.read(out.resolve("cells/" + c + "/cell.json"));
       assertEquals(before.metrics(), after.metrics(), c);
