@@ -172,7 +172,7 @@ class GridPlanTest {
       assertEquals(f.id(), m.id());
       if (f.shared() == null) {
         assertEquals(300, f.run().train().steps());
-        assertEquals(80, m.run().train().steps());
+        assertEquals(60, m.run().train().steps());
         assertEquals(strip(tree(f.runFile()), "/name", "/train/steps", "/teacher/weights"),
             strip(tree(m.runFile()), "/name", "/train/steps", "/teacher/weights"), f.id());
       }
@@ -181,7 +181,7 @@ class GridPlanTest {
       assertEquals(strip(tree(f.finetuneFile()), "/name", "/init", "/train/epochs"),
           strip(tree(m.finetuneFile()), "/name", "/init", "/train/epochs"), f.id());
       assertEquals(200, f.retrieval().train().maxSteps());
-      assertEquals(20, m.retrieval().train().maxSteps());
+      assertEquals(10, m.retrieval().train().maxSteps());
       assertEquals(strip(tree(f.retrievalFile()), "/name", "/init", "/train/max_steps"),
           strip(tree(m.retrievalFile()), "/name", "/init", "/train/max_steps"), f.id());
     }
