@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A graph falls back to SameDiff's session for good when it cannot be planned ({@link GraphPlan.Unsupported}).
  * A plan keeps its forward + backward live set allocated between calls, which a full-size model cannot afford once per
- * pass; once one plan's buffers exceed the budget, the graph's plans free them after each call (all but the requested
- * outputs) and allocate them again on the next ({@link GraphPlan#release}), as the session does per call.
+ * pass; once one plan's buffers exceed the budget, or a shape whose plan was dropped for the budget comes back, the
+ * graph's plans free them after each call (all but the requested outputs) and allocate them again on the next
+ * ({@link GraphPlan#release}), as the session does per call.
  */
 public final class PlanCache {
   private static final Logger LOG = LoggerFactory.getLogger(PlanCache.class);
@@ -34,6 +35,8 @@ public final class PlanCache {
   private final int capacity;
   private final long budget;
   private final LinkedHashMap<String, GraphPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
+  /** Shapes whose plans were dropped for bytes, not count: asked for again, they show the budget thrashing. */
+  private final java.util.Set<String> droppedForBytes = new java.util.HashSet<>();
   private String sessionOnly;
   private boolean transientPlans;
   private int builds;
@@ -87,13 +90,25 @@ public final class PlanCache {
       LOG.info("{}: one plan needs {} MiB (budget {} MiB): plans release their buffers between calls", what,
           p.pooledBytes() >> 20, budget >> 20);
     }
+    if (!transientPlans && droppedForBytes.contains(key)) {
+      // A shape dropped to stay within the budget is back: the shapes in rotation do not fit allocated together, and
+      // keeping two or three of them allocated means building the others again and again, each build one call at the
+      // session's cost (the bge teacher's MLM pass: 328 builds in 400 steps). Released plans cost their outputs only,
+      // so from now on every shape keeps its plan and allocates its buffers per call instead.
+      transientPlans = true;
+      for (GraphPlan q : plans.values()) q.release();
+      LOG.info("{}: plan shapes in rotation exceed the budget ({} MiB): plans release their buffers between calls "
+          + "instead of being rebuilt", what, budget >> 20);
+    }
     if (transientPlans) p.release();
     plans.put(key, p);
     long total = 0;
     for (GraphPlan q : plans.values()) total += resident(q);
-    Iterator<GraphPlan> it = plans.values().iterator();
+    Iterator<Map.Entry<String, GraphPlan>> it = plans.entrySet().iterator();
     while ((plans.size() > capacity || total > budget) && plans.size() > 1) {
-      total -= resident(it.next());
+      Map.Entry<String, GraphPlan> e = it.next();
+      if (plans.size() <= capacity) droppedForBytes.add(e.getKey());
+      total -= resident(e.getValue());
       it.remove();
     }
     return out;

@@ -1,6 +1,7 @@
 package org.m3ae.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -157,6 +158,25 @@ class GraphPlanTest {
     }
     assertTrue(tiny.releasesBetweenCalls());
     assertNull(tiny.sessionOnly());
+
+    // each plan fits the budget alone, two do not: the first shape is dropped when the second is built; when it
+    // comes back the plans release their buffers between calls instead of evicting each other on every call
+    long b2 = GraphPlan.build(sd, Map.of("x", Nd4j.rand(DataType.DOUBLE, 2, 3)), List.of("y")).pooledBytes();
+    long b3 = GraphPlan.build(sd, Map.of("x", Nd4j.rand(DataType.DOUBLE, 3, 3)), List.of("y")).pooledBytes();
+    PlanCache tight = new PlanCache(sd, "chain", 8, Math.max(b2, b3) + Math.min(b2, b3) / 2);
+    int[] sequence = {2, 3, 2, 3, 2, 3, 2};
+    for (int call = 0; call < sequence.length; call++) {
+      INDArray x = Nd4j.rand(DataType.DOUBLE, sequence[call], 3);
+      INDArray want = sd.output(Map.of("x", x), "y").get("y");
+      assertEquals(want, tight.run(Map.of("x", x), List.of("y")).get("y"), "call " + call);
+      if (call == 1) {
+        assertEquals(1, tight.size(), "the 2-row plan was dropped for the budget");
+        assertFalse(tight.releasesBetweenCalls());
+      }
+    }
+    assertEquals(3, tight.builds(), "2, 3, then 2 again once; never again after");
+    assertTrue(tight.releasesBetweenCalls());
+    assertEquals(2, tight.size());
 
     SameDiff random = SameDiff.create();
     SDVariable in = random.placeHolder("x", DataType.FLOAT, -1, 3);
