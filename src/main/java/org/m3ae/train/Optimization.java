@@ -16,10 +16,11 @@ import org.m3ae.model.ConfigException;
  *
  * <p>The one default that depends on the kind of run is {@code lr_multipliers} when the key is left out altogether:
  * see {@link #PRETRAINING_MULTIPLIERS} and {@link #FINETUNING_MULTIPLIERS}. A group left out of a given
- * {@code lr_multipliers} map trains at ×1 in both.
+ * {@code lr_multipliers} map trains at ×1 in both, except the towers ({@code vision}, {@code text}), which take
+ * {@code backbone}'s multiplier.
  *
  * @param lr peak learning rate of the warm-up + linear-decay schedule
- * @param lrMultipliers a factor on {@code lr} for every group (all three present)
+ * @param lrMultipliers a factor on {@code lr} for every group (all present)
  * @param accumulate micro-batches per optimiser step
  * @param betas AdamW's β1, β2 (two values)
  * @param eps AdamW's ε
@@ -73,7 +74,11 @@ public record Optimization(
       NoDecay noDecay, Long seed, Boolean dropout, Executor executor) {
     Map<LrGroup, Double> m = new EnumMap<>(LrGroup.class);
     for (LrGroup g : LrGroup.values()) {
+      if (g.tower()) continue;
       m.put(g, lrMultipliers == null ? whenLeftOut.get(g) : lrMultipliers.getOrDefault(g, 1.0));
+    }
+    for (LrGroup g : LrGroup.values()) {
+      if (g.tower()) m.put(g, lrMultipliers == null ? m.get(LrGroup.BACKBONE) : lrMultipliers.getOrDefault(g, m.get(LrGroup.BACKBONE)));
     }
     return new Optimization(lr, m,
         accumulate == null ? 1 : accumulate,
@@ -132,6 +137,8 @@ public record Optimization(
   private static Map<LrGroup, Double> multipliers(double backbone, double fusion, double heads) {
     Map<LrGroup, Double> m = new EnumMap<>(LrGroup.class);
     m.put(LrGroup.BACKBONE, backbone);
+    m.put(LrGroup.VISION, backbone);
+    m.put(LrGroup.TEXT, backbone);
     m.put(LrGroup.FUSION, fusion);
     m.put(LrGroup.HEADS, heads);
     return Collections.unmodifiableMap(m);

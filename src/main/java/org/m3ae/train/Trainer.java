@@ -145,6 +145,9 @@ public final class Trainer {
     v.put("lr", lr(LrGroup.BACKBONE, step));
     v.put("lr_fusion", lr(LrGroup.FUSION, step));
     v.put("lr_heads", lr(LrGroup.HEADS, step));
+    for (LrGroup g : List.of(LrGroup.VISION, LrGroup.TEXT)) {
+      if (lr(g, step) != lr(LrGroup.BACKBONE, step)) v.put("lr_" + g.key(), lr(g, step)); // only a tower with its own rate
+    }
     v.putAll(task.stepMetrics(step));
     v.putAll(sums);
     v.put("grad_norm", norm);

@@ -130,7 +130,7 @@ class ShippedConfigsTest {
         + "data: {pipeline: p.yaml}\ntrain: {steps: 25, batch_size: 2, lr: 1.0e-5}\n"));
     Optimization o = rc.train().optimization();
     // pre-training without lr_multipliers: M3AE's pre-training ratios, fusion and heads ×5
-    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 5.0, LrGroup.HEADS, 5.0), o.lrMultipliers());
+    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.VISION, 1.0, LrGroup.TEXT, 1.0, LrGroup.FUSION, 5.0, LrGroup.HEADS, 5.0), o.lrMultipliers());
     assertEquals(1e-8, o.eps(), 0.0);
     assertEquals(List.of(0.9, 0.98), o.betas());
     assertEquals(0.01, o.weightDecay(), 0.0);
@@ -160,7 +160,17 @@ class ShippedConfigsTest {
     rc = RunConfig.load(write("run.yaml", "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\n"
         + "train: {steps: 5, batch_size: 2, lr: 1.0e-5, lr_multipliers: {heads: 3}}\n"));
     // a group left out of a given map trains at ×1, not at the ×5 of a left-out map
-    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 3.0), rc.train().optimization().lrMultipliers());
+    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.VISION, 1.0, LrGroup.TEXT, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 3.0),
+        rc.train().optimization().lrMultipliers());
+    // the towers take backbone's multiplier unless named
+    rc = RunConfig.load(write("run.yaml", "name: r\nmodel: m.yaml\ndata: {pipeline: p.yaml}\n"
+        + "train: {steps: 5, batch_size: 2, lr: 1.0e-5, lr_multipliers: {backbone: 2, vision: 10}}\n"));
+    assertEquals(Map.of(LrGroup.BACKBONE, 2.0, LrGroup.VISION, 10.0, LrGroup.TEXT, 2.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 1.0),
+        rc.train().optimization().lrMultipliers());
+    assertEquals(LrGroup.VISION, LrGroup.of("vision_encoder.visual.transformer.resblocks.0.attn.in_proj_weight"));
+    assertEquals(LrGroup.TEXT, LrGroup.of("language_encoder.encoder.layer.3.output.dense.weight"));
+    assertEquals(LrGroup.FUSION, LrGroup.of("multi_modal_vision_layers.0.attention.self.query.weight"));
+    assertEquals(LrGroup.HEADS, LrGroup.of("mim_head.decoder_embed.weight"));
     assertEquals(1, rc.train().checkpointEvery(), "at least every step");
     assertEquals(MaskSource.RANDOM, rc.mask().source(), "without a teacher");
     assertTrue(!rc.kdEnabled());
@@ -172,7 +182,7 @@ class ShippedConfigsTest {
         + "train: {epochs: 1, batch_size: 2, lr: 1.0e-5}\n"));
     Optimization o = tc.train().optimization();
     // fine-tuning without lr_multipliers: every group ×1
-    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 1.0), o.lrMultipliers());
+    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.VISION, 1.0, LrGroup.TEXT, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 1.0), o.lrMultipliers());
     assertEquals(1e-8, o.eps(), 0.0, "the ε FinetuneRun wrote as a literal");
     assertEquals(List.of(0.9, 0.98), o.betas());
     assertEquals(0.01, o.weightDecay(), 0.0);
@@ -200,7 +210,8 @@ class ShippedConfigsTest {
 
     tc = TaskConfig.load(write("task.yaml", "name: t\ntask: vqa\nmodel: m.yaml\ndata: {pipeline: p.yaml}\n"
         + "train: {epochs: 1, batch_size: 2, lr: 1.0e-5, lr_multipliers: {heads: 3}, eps: 1.0e-6}\n"));
-    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 3.0), tc.train().optimization().lrMultipliers());
+    assertEquals(Map.of(LrGroup.BACKBONE, 1.0, LrGroup.VISION, 1.0, LrGroup.TEXT, 1.0, LrGroup.FUSION, 1.0, LrGroup.HEADS, 3.0),
+        tc.train().optimization().lrMultipliers());
     assertEquals(1e-6, tc.train().optimization().eps(), 0.0, "fine-tuning reads train.eps as pre-training does");
   }
 
@@ -210,7 +221,7 @@ class ShippedConfigsTest {
         + "train:\n  steps: 5\n  batch_size: 2\n  lr: 1.0e-5\n  lr_multipliers: {backbone: 1, head: 5}\n");
     ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(run));
     assertTrue(e.getMessage().startsWith(run + ":8:"), e.getMessage());
-    assertTrue(e.getMessage().contains("unknown key 'train.lr_multipliers.head' (known here: backbone, fusion, heads)"), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown key 'train.lr_multipliers.head' (known here: backbone, fusion, heads, text, vision)"), e.getMessage());
 
     Path task = write("bad-task.yaml", "name: t\ntask: vqa\nmodel: m.yaml\ndata: {pipeline: p.yaml}\n"
         + "train:\n  epochs: 1\n  batch_size: 2\n  lr: 1.0e-5\n  lr_multipliers:\n    fusoin: 5\n");
