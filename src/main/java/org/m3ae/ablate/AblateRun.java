@@ -107,7 +107,6 @@ public final class AblateRun {
       }
     }
 
-    List<CellResult> results = new ArrayList<>();
     int ran = 0, skipped = 0;
     double ranSeconds = 0;
     for (int i = 0; i < n; i++) {
@@ -115,7 +114,6 @@ public final class AblateRun {
       String head = String.format(Locale.ROOT, "cell %d/%d %s (variant '%s', seed %d)", i + 1, n, c.id(), c.label(), c.seed());
       if (Files.exists(c.resultFile())) {
         CellResult r = CellResult.read(c.resultFile());
-        results.add(r);
         skipped++;
         o.printf("%s: finished earlier (%s), skipped%n", head, r.finished());
         continue;
@@ -130,7 +128,6 @@ public final class AblateRun {
       double sec = (System.nanoTime() - c0) / 1e9;
       ran++;
       ranSeconds += sec;
-      results.add(r);
       // cells still to run (a resumed grid skips the finished ones, which cost nothing)
       int left = 0;
       for (int j = i + 1; j < n; j++) if (part.owns(j) && !Files.exists(plan.cells.get(j).resultFile())) left++;
@@ -142,10 +139,10 @@ public final class AblateRun {
           left == 0 ? "" : String.format(Locale.ROOT, "; %d cell(s) left, about %.0f min", left, ranSeconds / ran * left / 60));
     }
 
+    // every finished cell, from its cell.json: this process's, earlier runs' and other parts'
+    List<CellResult> results = new ArrayList<>();
+    for (GridPlan.Cell c : plan.cells) if (Files.exists(c.resultFile())) results.add(CellResult.read(c.resultFile()));
     if (!part.whole()) {
-      // the other parts' cells that finished while this part ran
-      results.clear();
-      for (GridPlan.Cell c : plan.cells) if (Files.exists(c.resultFile())) results.add(CellResult.read(c.resultFile()));
       o.printf("part %d/%d: %d cell(s) run; %d of the grid's %d cells finished, all in the report below%n", part.k(), part.n(),
           ran, results.size(), n);
     }

@@ -74,11 +74,9 @@ public record Optimization(
       NoDecay noDecay, Long seed, Boolean dropout, Executor executor) {
     Map<LrGroup, Double> m = new EnumMap<>(LrGroup.class);
     for (LrGroup g : LrGroup.values()) {
-      if (g.tower()) continue;
-      m.put(g, lrMultipliers == null ? whenLeftOut.get(g) : lrMultipliers.getOrDefault(g, 1.0));
-    }
-    for (LrGroup g : LrGroup.values()) {
-      if (g.tower()) m.put(g, lrMultipliers == null ? m.get(LrGroup.BACKBONE) : lrMultipliers.getOrDefault(g, m.get(LrGroup.BACKBONE)));
+      // a tower left out of a given map follows backbone (the left-out maps already say so)
+      double unnamed = g.tower() && lrMultipliers != null ? lrMultipliers.getOrDefault(LrGroup.BACKBONE, 1.0) : 1.0;
+      m.put(g, lrMultipliers == null ? whenLeftOut.get(g) : lrMultipliers.getOrDefault(g, unnamed));
     }
     return new Optimization(lr, m,
         accumulate == null ? 1 : accumulate,
