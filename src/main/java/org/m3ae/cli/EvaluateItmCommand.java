@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** {@code evaluate-itm}: image–text matching accuracy of a pre-training run's model on a held-out split. */
 @Command(name = "evaluate-itm", mixinStandardHelpOptions = true,
     description = "Score a pre-trained model's ITM head on a split of its pre-training data: half of each batch with "
-        + "its own image, half with another (fixed seed); prints accuracy and loss (chance: 50 %, ln 2 = 0.6931).")
+        + "its own image, half with another (fixed seed); prints accuracy and loss (chance: 50 %%, ln 2 = 0.6931).")
 public final class EvaluateItmCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
