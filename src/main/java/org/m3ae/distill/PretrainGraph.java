@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.m3ae.data.pipeline.Batch;
 import org.m3ae.data.pipeline.BatchKeys;
@@ -332,21 +333,39 @@ public final class PretrainGraph {
    */
   private SDVariable featureTerms(M3aeGraph g, Pass p, SDVariable total, List<String> keys) {
     SameDiff sd = g.sd();
+    // A term weighted 0 is not built, nor the student features only it reads: an ICL-only run against a text-only
+    // teacher (LiT-style, image tower against frozen caption features) then never runs the text tower, which at a
+    // pretrained 12 × 384 size is most of a step's cost.
+    boolean fdOn = w(LossTerm.FD) != 0, iclOn = w(LossTerm.ICL) != 0;
     SDVariable fdSum = null, iclSum = null;
     List<String> perTeacher = new ArrayList<>();
     for (FeatureKdSpec.TeacherFeatures t : features.teachers()) {
+      boolean icl = iclOn && t.icl();
+      Set<FeatureKind> teacherKinds = java.util.EnumSet.noneOf(FeatureKind.class); //    what the built terms read
+      Set<FeatureKind> studentKinds = java.util.EnumSet.noneOf(FeatureKind.class);
+      if (fdOn) {
+        teacherKinds.addAll(t.dims().keySet());
+        studentKinds.addAll(t.dims().keySet());
+      }
+      if (icl) { // student image → teacher text; and student text → teacher image where the teacher has images
+        teacherKinds.add(FeatureKind.TEXT);
+        studentKinds.add(FeatureKind.IMAGE);
+        if (t.has(FeatureKind.IMAGE)) {
+          teacherKinds.add(FeatureKind.IMAGE);
+          studentKinds.add(FeatureKind.TEXT);
+        }
+      }
       Map<FeatureKind, SDVariable> s = new java.util.EnumMap<>(FeatureKind.class); // normalised, projected student [B, Dt]
       Map<FeatureKind, SDVariable> tf = new java.util.EnumMap<>(FeatureKind.class); // normalised teacher [B, Dt]
-      for (var e : t.dims().entrySet()) {
-        SDVariable ph = sd.hasVariable(featurePlaceholder(t.name(), e.getKey())) ? sd.getVariable(featurePlaceholder(t.name(), e.getKey()))
-            : sd.placeHolder(featurePlaceholder(t.name(), e.getKey()), g.dtype(), -1, e.getValue());
-        tf.put(e.getKey(), Losses.l2Normalize(sd, ph));
+      for (FeatureKind k : teacherKinds) {
+        SDVariable ph = sd.hasVariable(featurePlaceholder(t.name(), k)) ? sd.getVariable(featurePlaceholder(t.name(), k))
+            : sd.placeHolder(featurePlaceholder(t.name(), k), g.dtype(), -1, t.dims().get(k));
+        tf.put(k, Losses.l2Normalize(sd, ph));
       }
-      for (FeatureKind k : FeatureKind.values()) {
+      for (FeatureKind k : studentKinds) {
         // the student's image feature is projected also for a text-only teacher: ICL contrasts it with the teacher's text
         Integer dt = t.dims().get(k);
-        if (dt == null && k == FeatureKind.IMAGE && t.icl()) dt = t.dims().get(FeatureKind.TEXT);
-        if (dt == null) continue;
+        if (dt == null) dt = t.dims().get(FeatureKind.TEXT);
         final int to = dt;
         SDVariable x = studentFeature(p, k); //                                  [B, Ds]
         String scope = "distill.fkd." + t.name() + "." + k.key() + ".proj";
@@ -355,27 +374,31 @@ public final class PretrainGraph {
         SDVariable b = param(g, scope + ".bias", () -> Nd4j.zeros(g.dtype(), to)); //   [Dt]
         s.put(k, Losses.l2Normalize(sd, x.mmul(w).add(b))); //                    [B, Dt]
       }
-      SDVariable fd = null;
-      for (FeatureKind k : t.dims().keySet()) fd = plus(fd, Losses.featureDistillation(sd, s.get(k), tf.get(k)));
-      fd = fd.rename("loss/fd/" + t.name());
-      perTeacher.add("loss_fd_" + t.name());
-      fdSum = plus(fdSum, fd.mul(t.weight()));
-      if (t.icl()) {
+      if (fdOn) {
+        SDVariable fd = null;
+        for (FeatureKind k : t.dims().keySet()) fd = plus(fd, Losses.featureDistillation(sd, s.get(k), tf.get(k)));
+        fd = fd.rename("loss/fd/" + t.name());
+        perTeacher.add("loss_fd_" + t.name());
+        fdSum = plus(fdSum, fd.mul(t.weight()));
+      }
+      if (icl) {
         SDVariable scale = param(g, "distill.fkd." + t.name() + ".logit_scale", () -> Nd4j.scalar(g.dtype(), ICL_SCALE_INIT));
-        SDVariable icl = Losses.contrastive(sd, s.get(FeatureKind.IMAGE), tf.get(FeatureKind.TEXT), scale);
+        SDVariable l = Losses.contrastive(sd, s.get(FeatureKind.IMAGE), tf.get(FeatureKind.TEXT), scale);
         if (t.has(FeatureKind.IMAGE)) {
-          icl = icl.add(Losses.contrastive(sd, s.get(FeatureKind.TEXT), tf.get(FeatureKind.IMAGE), scale)).div(2.0);
+          l = l.add(Losses.contrastive(sd, s.get(FeatureKind.TEXT), tf.get(FeatureKind.IMAGE), scale)).div(2.0);
         }
-        icl = icl.rename("loss/icl/" + t.name());
+        l = l.rename("loss/icl/" + t.name());
         perTeacher.add("loss_icl_" + t.name());
-        iclSum = plus(iclSum, icl.mul(t.weight()));
+        iclSum = plus(iclSum, l.mul(t.weight()));
       }
     }
-    keys.add("loss_fd");
-    total = plus(total, fdSum.rename("loss/fd").mul(w(LossTerm.FD)));
+    if (fdSum != null) {
+      keys.add("loss_fd");
+      total = plus(total, fdSum.rename("loss/fd").mul(w(LossTerm.FD)));
+    }
     if (iclSum != null) {
       keys.add("loss_icl");
-      total = total.add(iclSum.rename("loss/icl").mul(w(LossTerm.ICL)));
+      total = plus(total, iclSum.rename("loss/icl").mul(w(LossTerm.ICL)));
     }
     keys.addAll(perTeacher);
     return total;

@@ -2,6 +2,7 @@ package org.m3ae.distill;
 
 import org.m3ae.masking.MaskSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumMap;
@@ -117,6 +118,48 @@ class FeatureKdGradientCheckTest {
     double total = 0;
     for (String k : List.of("mlm", "mim", "itm", "hid", "attn", "fd", "icl")) total += WEIGHTS.get(k) * all.get("loss/" + k).getDouble(0);
     assertEquals(total, all.get("loss/total").getDouble(0), 1e-9);
+  }
+
+  /**
+   * An ICL-only objective against a text-only teacher (the image tower trained against frozen caption features, as in
+   * LiT) builds neither the FD terms nor the text feature's projection, so its one pass reads only the vision tower:
+   * the gradient graph reaches no text or fusion weight, and the ICL term is still the formula.
+   */
+  @Test
+  void aZeroWeightedTermIsNotBuiltAndAnIclOnlyPassNeverReachesTheTextTower() throws Exception {
+    Map<FeatureKind, Integer> lm = new EnumMap<>(FeatureKind.class);
+    lm.put(FeatureKind.TEXT, 5);
+    FeatureKdSpec spec = new FeatureKdSpec(List.of(new FeatureKdSpec.TeacherFeatures("lm", 1.0, lm)),
+        RunConfig.StudentFeatures.UNIMODAL);
+    ModelConfig cfg = ModelConfigLoader.parse(PretrainGraphSplitTest.STUDENT.getBytes(), "micro-student");
+    Map<String, Double> weights = Map.of("mlm", 0.0, "mim", 0.0, "itm", 0.0, "fd", 0.0, "icl", 1.0);
+    PretrainGraph g = new PretrainGraph(cfg, null, null, weights, false, true, DataType.DOUBLE, spec);
+    assertEquals(List.of(PretrainGraph.FEAT), g.activePasses());
+    assertEquals(List.of("loss_icl", "loss_icl_lm", "loss_total"), g.lossKeys());
+    SameDiff sd = g.sd();
+    assertTrue(sd.hasVariable("distill.fkd.lm.image.proj.weight"));
+    assertFalse(sd.hasVariable("distill.fkd.lm.text.proj.weight"), "no projection for the FD term weighted 0");
+    assertFalse(sd.hasVariable("loss/fd"));
+
+    DistillTask task = new DistillTask(g, null, RunConfig.Mask.of(MaskSource.RANDOM), 10, 5, true);
+    GradientGraph pass = task.gradientGraphs().get(0);
+    GradientFunction.build(pass.sd());
+    List<String> reached = pass.trainable().stream().filter(n -> pass.sd().getVariable(n).getGradient() != null).toList();
+    assertTrue(reached.stream().anyMatch(n -> n.startsWith("vision_encoder")), reached.toString());
+    assertTrue(reached.contains("distill.fkd.lm.image.proj.weight") && reached.contains("distill.fkd.lm.logit_scale"),
+        reached.toString());
+    assertEquals(List.of(), reached.stream().filter(n -> n.startsWith("language_encoder") || n.startsWith("multi_modal"))
+        .toList(), "weights the ICL-only pass's gradient reaches");
+
+    Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 11);
+    Map<String, INDArray> feed = new HashMap<>(GradientGraph.placeholdersOf(sd,
+        g.trainingFeed(batch, null, offline(spec, batch.size(), DataType.FLOAT), null)));
+    feed.replaceAll((k, a) -> a.dataType() == DataType.FLOAT ? a.castTo(DataType.DOUBLE) : a);
+    Map<String, INDArray> o = sd.output(feed, "feat/vision.out", "loss/icl/lm", "loss/total");
+    double[][] sImage = proj(sd, "distill.fkd.lm.image.proj", row0(o.get("feat/vision.out")));
+    double icl = ce(sImage, unit(feat(feed, "fkd/lm/text")), Math.log(1 / 0.07));
+    assertEquals(icl, o.get("loss/icl/lm").getDouble(0), 1e-10);
+    assertEquals(icl, o.get("loss/total").getDouble(0), 1e-10);
   }
 
   @Test
