@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       FinetuneCommand.class,
       EvaluateCommand.class,
       EvaluateItmCommand.class,
+      EvaluateFeaturesCommand.class,
       PredictCommand.class,
       VisualizeCommand.class,
       BenchCommand.class,

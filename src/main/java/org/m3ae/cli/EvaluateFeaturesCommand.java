@@ -1,0 +1,115 @@
+package org.m3ae.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.m3ae.data.BadRecordPolicy;
+import org.m3ae.data.config.PipelineLoader;
+import org.m3ae.data.pipeline.DataPipeline;
+import org.m3ae.distill.FeatureRetrieval;
+import org.m3ae.distill.features.OfflineFeatures;
+import org.m3ae.model.ModelConfig;
+import org.m3ae.tasks.Metrics;
+import org.m3ae.train.RunConfig;
+import org.m3ae.train.RunDir;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code evaluate-features}: image ↔ caption retrieval through the ICL head of a run trained with offline teacher
+ * features ({@link FeatureRetrieval}), on a split the run did not train on, with the chance row.
+ */
+@Command(name = "evaluate-features", mixinStandardHelpOptions = true,
+    description = "Score what MMKD-CLIP's ICL term taught a run's vision tower: each image of a split through the "
+        + "vision tower and the ICL projection of a teacher, ranked by cosine against that teacher's offline caption "
+        + "features of the same split (extract-features --split); prints R@1/5/10 both ways and the chance row.")
+public final class EvaluateFeaturesCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--config", required = true, description = "The pre-training run config with feature_kd (configs/runs/*.yaml).")
+  Path config;
+
+  @Option(names = "--checkpoint", description = "Weights with the ICL projections (default: model.safetensors of the "
+      + "run's directory, runs/<name>).")
+  Path checkpoint;
+
+  @Option(names = "--features", required = true, description = "Directory of the split's offline features, one "
+      + "sub-directory per teacher as extract-features --out wrote them (e.g. features/medpix-dev).")
+  Path features;
+
+  @Option(names = "--teacher", description = "Teacher to score (repeatable; default: every feature_kd teacher of the run).")
+  List<String> teachers;
+
+  @Option(names = "--split", defaultValue = "dev", description = "Split to score (default ${DEFAULT-VALUE}).")
+  String split;
+
+  @Option(names = "--max-pairs", defaultValue = "0", description = "Score the first N pairs in file order (default: all).")
+  int max;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "Images per vision forward (default ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Override
+  public Integer call() {
+    RunConfig rc = RunConfig.load(config);
+    if (!rc.featureKdEnabled()) {
+      throw new IllegalArgumentException(config + ": no feature_kd teachers, so no ICL projection to score");
+    }
+    if (rc.featureKd().student() != RunConfig.StudentFeatures.UNIMODAL) {
+      throw new IllegalArgumentException(config + ": feature_kd.student is " + rc.featureKd().student().name().toLowerCase(Locale.ROOT)
+          + "; only unimodal student features form a dual encoder (a fused image feature depends on its caption)");
+    }
+    Path weights = checkpoint != null ? checkpoint : Path.of("runs", rc.name(), RunDir.WEIGHTS);
+    if (Files.isDirectory(weights)) weights = weights.resolve(RunDir.WEIGHTS);
+    if (!Files.isRegularFile(weights)) throw new IllegalArgumentException(weights + ": no such weights file (pass --checkpoint)");
+    List<String> names = new ArrayList<>();
+    for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) names.add(t.name());
+    if (teachers != null) {
+      for (String t : teachers) {
+        if (!names.contains(t)) throw new IllegalArgumentException("--teacher " + t + ": not a feature_kd teacher of " + config + " (has " + names + ")");
+      }
+      names = teachers;
+    }
+    ModelConfig m = ModelConfig.load(Path.of(rc.model()));
+    var pc = PipelineLoader.load(Path.of(rc.data().pipeline())).withImageSize(m.vision().imageSize());
+    if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
+    var out = spec.commandLine().getOut();
+    try (DataPipeline data = DataPipeline.open(pc, BadRecordPolicy.SKIP)) {
+      if (!data.splits().contains(split)) throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + split + "' (has " + data.splits() + ")");
+      out.printf(Locale.ROOT, "%s on %s/%s, image ↔ caption retrieval through the ICL head (cosine)%n%n", weights, rc.data().pipeline(), split);
+      out.println("| teacher | images | captions | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 |");
+      out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+      Map<String, Double> chance = null;
+      int ni = 0, nt = 0;
+      for (String t : names) {
+        Path dir = features.resolve(t);
+        OfflineFeatures f = OfflineFeatures.load(dir);
+        if (!f.manifest().split().equals(split)) {
+          throw new IllegalArgumentException(dir + ": features of split '" + f.manifest().split() + "', scoring '" + split
+              + "' (extract-features --split " + split + " --out " + features + ")");
+        }
+        FeatureRetrieval.Scores s = FeatureRetrieval.score(m, weights, t, f, data, split, batch, 2, max);
+        row(out, t, s.numImages(), s.textImage().length, Metrics.recall(s.scores(), s.textImage(), 1, 5, 10));
+        chance = Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10);
+        ni = s.numImages();
+        nt = s.textImage().length;
+      }
+      row(out, "chance", ni, nt, chance);
+    }
+    return 0;
+  }
+
+  private static void row(java.io.PrintWriter out, String label, int ni, int nt, Map<String, Double> r) {
+    Map<String, Double> m = new LinkedHashMap<>(r);
+    out.printf(Locale.ROOT, "| %s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", label, ni, nt,
+        100 * m.get("i2t_r1"), 100 * m.get("i2t_r5"), 100 * m.get("i2t_r10"),
+        100 * m.get("t2i_r1"), 100 * m.get("t2i_r5"), 100 * m.get("t2i_r10"));
+  }
+}
