@@ -30,13 +30,17 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--max-pairs", defaultValue = "0", description = "Retrieval: score only the first N pairs of the split (0 = all).")
   int maxPairs;
 
+  @Option(names = "--image-controls", description = "VQA: also score the same model with each question shown another "
+      + "question's image (seeded) and with a blank image: whether its answers read the image at all.")
+  boolean imageControls;
+
   @Option(names = "--baseline", description = "VQA: also score the majority-answer baseline (per answer type, from train).")
   boolean baseline;
 
   @Override
   public Integer call() {
     TaskConfig tc = TaskConfig.load(config);
-    Evaluation.Report r = Evaluation.run(tc, checkpoint, split, out, rerankK, maxPairs, baseline, System.out);
+    Evaluation.Report r = Evaluation.run(tc, checkpoint, split, out, rerankK, maxPairs, baseline, imageControls, System.out);
     System.out.print(r.markdown());
     System.out.println("→ " + r.resultsJson());
     return 0;

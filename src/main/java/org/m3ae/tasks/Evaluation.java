@@ -20,6 +20,18 @@ public final class Evaluation {
 
   public static Report run(TaskConfig tc, Path checkpoint, String split, Path outDir, Integer rerankK, int maxPairs,
       boolean baseline, PrintStream out) {
+    return run(tc, checkpoint, split, outDir, rerankK, maxPairs, baseline, false, out);
+  }
+
+  /**
+   * @param imageControls VQA: also score the same model with each question shown another question's image and with a
+   *     blank image ({@link ImageControl}), rows beside the majority baseline
+   */
+  public static Report run(TaskConfig tc, Path checkpoint, String split, Path outDir, Integer rerankK, int maxPairs,
+      boolean baseline, boolean imageControls, PrintStream out) {
+    if (imageControls && tc.kind() != TaskKind.VQA) {
+      throw new IllegalArgumentException("image controls are for VQA models; " + tc.name() + " is a " + tc.kind() + " task");
+    }
     Path weights = Files.isDirectory(checkpoint) ? checkpoint.resolve(RunDir.WEIGHTS) : checkpoint;
     if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("checkpoint not found: " + weights);
     Path runDir = weights.toAbsolutePath().getParent();
@@ -57,6 +69,11 @@ public final class Evaluation {
               + ", numbered " + td.data().answerVocabulary().order().id());
           if (!o.notes().isEmpty()) info.put("unscored", o.notes());
           if (baseline) others.put("majority answer (train)", Evaluator.majorityBaseline(td.data(), td.train(), split));
+          if (imageControls) {
+            for (ImageControl c : List.of(ImageControl.SHUFFLED, ImageControl.BLANK)) {
+              others.put(c.label(), Evaluator.vqa(g, td.data(), split, tc.eval().batchSize(), tc.data().workers(), null, c, 0).metrics());
+            }
+          }
         }
         case CLASSIFICATION -> {
           Evaluator.Outcome o = Evaluator.classification(g, td.data(), split, tc.eval().batchSize(), tc.data().workers());

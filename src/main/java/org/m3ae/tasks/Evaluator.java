@@ -39,6 +39,12 @@ public final class Evaluator {
   }
 
   public static Outcome vqa(TaskGraph g, DataPipeline data, String split, int batch, int workers, Path predictions) {
+    return vqa(g, data, split, batch, workers, predictions, ImageControl.OWN, 0);
+  }
+
+  /** As above, each question shown the image {@code control} gives it ({@link ImageControl}; {@code seed} for shuffling). */
+  public static Outcome vqa(TaskGraph g, DataPipeline data, String split, int batch, int workers, Path predictions,
+      ImageControl control, long seed) {
     List<DataRecord> raw = data.rawRecords(split);
     Map<String, DataRecord> byLoc = new HashMap<>();
     for (DataRecord r : raw) byLoc.put(r.location(), r);
@@ -46,9 +52,13 @@ public final class Evaluator {
     List<String> answers = data.answerVocabulary().answers();
     Map<String, int[]> scored = new LinkedHashMap<>(); // location → {predicted, gold}
     PlanCache plans = new PlanCache(g.sd(), "evaluation");
+    ImageControl.Swapper swapper = new ImageControl.Swapper(control, seed);
     try (PrefetchingBatchIterator it = data.batches(split, BatchOptions.plain(), batch, 0, 0, false, false, workers)) {
       while (it.hasNext()) {
         Batch b = it.next();
+        if (control != ImageControl.OWN) {
+          b = swapper.apply(b, b.locations().stream().map(l -> byLoc.get(l).image().toString()).toList());
+        }
         INDArray logits = logits(plans, g, b);
         INDArray gold = b.get(BatchKeys.VQA_LABELS);
         for (int i = 0; i < b.size(); i++) {

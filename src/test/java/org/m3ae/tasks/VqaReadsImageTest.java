@@ -51,6 +51,13 @@ class VqaReadsImageTest {
       assertEquals(24.0, m.get("n"));
       // 50 % is the question-only answer; 90 % needs the image on most of the 24 unseen scans
       assertTrue(m.get("overall") >= 0.9, "test accuracy " + m + "\n" + log);
+
+      // the controls of `evaluate --image-controls`: no image, one answer for every question, so exactly the 12 of 24
+      // whose disk is on that side; another question's image, the right side about half the time
+      Map<String, Double> blank = Evaluator.vqa(g, td.data(), td.test(), 64, 1, null, ImageControl.BLANK, 0).metrics();
+      assertEquals(0.5, blank.get("overall"), 1e-12, "blank " + blank);
+      Map<String, Double> shuffled = Evaluator.vqa(g, td.data(), td.test(), 64, 1, null, ImageControl.SHUFFLED, 0).metrics();
+      assertTrue(shuffled.get("overall") <= 0.75, "shuffled " + shuffled);
     }
   }
 
