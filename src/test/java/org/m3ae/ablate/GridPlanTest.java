@@ -150,7 +150,7 @@ class GridPlanTest {
       assertEquals(a ? 0.0 : 1.0, c.run().weight(LossTerm.ATTN), c.id());
       assertEquals(fc, c.run().featureKdEnabled(), c.id());
       if (fc) assertEquals(50.0, c.run().weight(LossTerm.FD), c.id()); // (a), (b): fd has no teacher to weigh
-      assertEquals(pm.shared.get(0).weights().toString(), c.run().teacher().weights());
+      assertEquals(named(pm, "teacher").weights().toString(), c.run().teacher().weights());
       assertEquals("data-pipelines/vqa-rad-bge.yaml", c.finetune().data().pipeline());
       assertEquals(org.m3ae.tasks.TaskKind.RETRIEVAL, c.retrieval().kind());
       assertEquals(200, c.retrieval().train().maxSteps());
@@ -163,9 +163,17 @@ class GridPlanTest {
     Path fullFile = Path.of("configs/grids/medpix-mmkd.yaml"), smallFile = Path.of("configs/grids/medpix-mmkd-small.yaml");
     GridPlan full = GridPlan.of(GridConfig.load(fullFile), fullFile, dir.resolve("full"));
     GridPlan small = GridPlan.of(GridConfig.load(smallFile), smallFile, dir.resolve("small"));
-    assertEquals(600, full.shared.get(0).config().train().steps());
-    assertEquals(400, small.shared.get(0).config().train().steps());
-    assertEquals(strip(tree(full.shared.get(0).configFile()), "/train/steps"), strip(tree(small.shared.get(0).configFile()), "/train/steps"));
+    assertEquals(List.of("lit", "teacher"), full.shared.stream().map(GridPlan.SharedRun::name).toList());
+    assertEquals(List.of("lit", "teacher"), small.shared.stream().map(GridPlan.SharedRun::name).toList());
+    // the teacher starts from stage 0's weights (its vision tower trained against bge's caption features)
+    assertEquals(named(full, "lit").weights().toString(), named(full, "teacher").config().init().weights());
+    assertEquals(named(small, "lit").weights().toString(), named(small, "teacher").config().init().weights());
+    assertEquals(600, named(full, "teacher").config().train().steps());
+    assertEquals(400, named(small, "teacher").config().train().steps());
+    for (String n : List.of("lit", "teacher")) {
+      assertEquals(strip(tree(named(full, n).configFile()), "/train/steps", "/init/weights"),
+          strip(tree(named(small, n).configFile()), "/train/steps", "/init/weights"), n);
+    }
     assertEquals(full.cells.size(), small.cells.size());
     for (int i = 0; i < full.cells.size(); i++) {
       GridPlan.Cell f = full.cells.get(i), m = small.cells.get(i);
@@ -185,6 +193,10 @@ class GridPlanTest {
       assertEquals(strip(tree(f.retrievalFile()), "/name", "/init", "/train/max_steps"),
           strip(tree(m.retrievalFile()), "/name", "/init", "/train/max_steps"), f.id());
     }
+  }
+
+  private static GridPlan.SharedRun named(GridPlan p, String name) {
+    return p.shared.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
   }
 
   private static com.fasterxml.jackson.databind.node.ObjectNode tree(Path yaml) throws IOException {
