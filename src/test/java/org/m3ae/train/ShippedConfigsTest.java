@@ -68,6 +68,7 @@ class ShippedConfigsTest {
       Map.entry("vqa-med-2019-m3ae.yaml", new Task(1, 5, 50, 0, M3AE, 2, 15, false, 16, 0, "test")),
       Map.entry("vqa-rad-m3ae.yaml", new Task(1, 5, 50, 0, M3AE, 4, 15, false, 16, 0, "test")),
       Map.entry("vqa-rad-bge.yaml", new Task(1, 5, 50, 1, NG, 1, 15, true, 64, 0, "test")),
+      Map.entry("vqa-rad-bge-teacher.yaml", new Task(1, 5, 50, 1, NG, 1, 15, true, 64, 0, "test")),
       Map.entry("vqa-rad-student.yaml", new Task(1, 5, 50, 1, NG, 1, 15, true, 64, 0, "test")),
       Map.entry("vqa-rad-teacher.yaml", new Task(1, 5, 50, 1, NG, 1, 15, true, 64, 0, "test")),
       Map.entry("vqa-synth-demo.yaml", new Task(0.2, 1, 1, 1, NG, 1, 15, false, 64, 0, "test")),
