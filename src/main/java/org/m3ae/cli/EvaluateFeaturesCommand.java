@@ -1,17 +1,14 @@
 package org.m3ae.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.m3ae.data.BadRecordPolicy;
-import org.m3ae.data.config.PipelineLoader;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.distill.FeatureRetrieval;
+import org.m3ae.distill.PretrainRun;
 import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.Metrics;
@@ -66,9 +63,7 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
       throw new IllegalArgumentException(config + ": feature_kd.student is " + rc.featureKd().student().name().toLowerCase(Locale.ROOT)
           + "; only unimodal student features form a dual encoder (a fused image feature depends on its caption)");
     }
-    Path weights = checkpoint != null ? checkpoint : Path.of("runs", rc.name(), RunDir.WEIGHTS);
-    if (Files.isDirectory(weights)) weights = weights.resolve(RunDir.WEIGHTS);
-    if (!Files.isRegularFile(weights)) throw new IllegalArgumentException(weights + ": no such weights file (pass --checkpoint)");
+    Path weights = RunDir.weightsFor(rc.name(), checkpoint);
     List<String> names = new ArrayList<>();
     for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) names.add(t.name());
     if (teachers != null) {
@@ -78,10 +73,8 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
       names = teachers;
     }
     ModelConfig m = ModelConfig.load(Path.of(rc.model()));
-    var pc = PipelineLoader.load(Path.of(rc.data().pipeline())).withImageSize(m.vision().imageSize());
-    if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
     var out = spec.commandLine().getOut();
-    try (DataPipeline data = DataPipeline.open(pc, BadRecordPolicy.SKIP)) {
+    try (DataPipeline data = PretrainRun.openData(rc, m)) {
       if (!data.splits().contains(split)) throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + split + "' (has " + data.splits() + ")");
       out.printf(Locale.ROOT, "%s on %s/%s, image ↔ caption retrieval through the ICL head (cosine)%n%n", weights, rc.data().pipeline(), split);
       out.println("| teacher | images | captions | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 |");
@@ -106,8 +99,7 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void row(java.io.PrintWriter out, String label, int ni, int nt, Map<String, Double> r) {
-    Map<String, Double> m = new LinkedHashMap<>(r);
+  private static void row(java.io.PrintWriter out, String label, int ni, int nt, Map<String, Double> m) {
     out.printf(Locale.ROOT, "| %s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", label, ni, nt,
         100 * m.get("i2t_r1"), 100 * m.get("i2t_r5"), 100 * m.get("i2t_r10"),
         100 * m.get("t2i_r1"), 100 * m.get("t2i_r5"), 100 * m.get("t2i_r10"));

@@ -1,6 +1,5 @@
 package org.m3ae.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.m3ae.model.ModelConfig;
@@ -43,11 +42,7 @@ public final class EvaluateItmCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RunConfig rc = RunConfig.load(config);
-    Path weights = checkpoint != null ? checkpoint : Path.of("runs", rc.name(), RunDir.WEIGHTS);
-    if (Files.isDirectory(weights)) weights = weights.resolve(RunDir.WEIGHTS);
-    if (!Files.isRegularFile(weights)) {
-      throw new IllegalArgumentException(weights + ": no such weights file (pass --checkpoint)");
-    }
+    Path weights = RunDir.weightsFor(rc.name(), checkpoint);
     if (mlm) {
       HeldOutEval.Result r = HeldOutEval.evaluate(rc, weights, split, batch, seed);
       spec.commandLine().getOut().printf(java.util.Locale.ROOT,

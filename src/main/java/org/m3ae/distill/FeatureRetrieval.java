@@ -26,7 +26,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Dual-encoder retrieval through MMKD-CLIP's ICL head (SPEC §10): each image of a split goes through the model's
  * vision tower alone, its class token through the projection that the ICL term trained for teacher t
- * ({@code distill.fkd.<t>.image.proj}), and is scored against every caption's offline feature from that teacher by
+ * ({@link PretrainGraph#featureProjection}), and is scored against every caption's offline feature from that teacher by
  * cosine. This measures what the ICL term put into the vision tower, on records it never trained on, without the
  * fusion module or the ITM head: the LiT-style stage 0 of the MedPix teacher and a student's (c) variant are judged by
  * it. Only {@code feature_kd.student: unimodal} has a dual encoder to score; the fused features depend on the caption
@@ -47,11 +47,6 @@ public final class FeatureRetrieval {
     }
   }
 
-  /** Name of the ICL projection's weight [Ds, Dt] for teacher {@code teacher} (bias: {@code .bias}). */
-  public static String projection(String teacher) {
-    return "distill.fkd." + teacher + "." + FeatureKind.IMAGE.key() + ".proj";
-  }
-
   /**
    * Scores the first {@code max} pairs (0 = all) of {@code split} in file order.
    *
@@ -63,9 +58,10 @@ public final class FeatureRetrieval {
     if (!captions.dims().containsKey(FeatureKind.TEXT)) {
       throw new IllegalArgumentException(captions.dir() + ": teacher '" + teacher + "' has no text features to retrieve");
     }
+    String wk = PretrainGraph.featureProjection(teacher, FeatureKind.IMAGE) + ".weight";
+    String bk = PretrainGraph.featureProjection(teacher, FeatureKind.IMAGE) + ".bias";
     INDArray w, b;
     try (TensorSource src = TensorSources.open(weights)) {
-      String wk = projection(teacher) + ".weight", bk = projection(teacher) + ".bias";
       if (!src.contains(wk) || !src.contains(bk)) {
         throw new WeightsException(weights + ": no " + wk + " / .bias: the run that wrote it did not train ICL against "
             + "teacher '" + teacher + "' with feature_kd.student: unimodal");
@@ -75,7 +71,7 @@ public final class FeatureRetrieval {
     }
     int ds = cfg.vision().encoder().width(), dt = captions.dims().get(FeatureKind.TEXT);
     if (w.rank() != 2 || w.size(0) != ds || w.size(1) != dt || b.length() != dt) {
-      throw new WeightsException(weights + ": " + projection(teacher) + " is " + java.util.Arrays.toString(w.shape())
+      throw new WeightsException(weights + ": " + wk + " is " + java.util.Arrays.toString(w.shape())
           + " / " + java.util.Arrays.toString(b.shape()) + ", expected [" + ds + ", " + dt + "] / [" + dt + "] (vision width "
           + ds + " of " + cfg.name() + " → teacher width " + dt + ")");
     }

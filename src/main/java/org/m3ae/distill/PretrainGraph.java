@@ -368,7 +368,7 @@ public final class PretrainGraph {
         if (dt == null) dt = t.dims().get(FeatureKind.TEXT);
         final int to = dt;
         SDVariable x = studentFeature(p, k); //                                  [B, Ds]
-        String scope = "distill.fkd." + t.name() + "." + k.key() + ".proj";
+        String scope = featureProjection(t.name(), k);
         int ds = studentWidth(k);
         SDVariable w = param(g, scope + ".weight", () -> randn(g, scope, ds, to)); //  [Ds, Dt]
         SDVariable b = param(g, scope + ".bias", () -> Nd4j.zeros(g.dtype(), to)); //   [Dt]
@@ -422,6 +422,14 @@ public final class PretrainGraph {
       case IMAGE -> fused ? cfg.fusion().width() : cfg.vision().encoder().width();
       case JOINT -> 2 * cfg.fusion().width();
     };
+  }
+
+  /**
+   * Scope of the student's learned projection of its kind-k feature into teacher {@code teacher}'s width:
+   * {@code .weight} [Ds, Dt] and {@code .bias} [Dt] (the image one is the ICL head {@code evaluate-features} scores).
+   */
+  public static String featureProjection(String teacher, FeatureKind k) {
+    return "distill.fkd." + teacher + "." + k.key() + ".proj";
   }
 
   /** Placeholder of teacher {@code teacher}'s offline features of kind k: [B, D]. */

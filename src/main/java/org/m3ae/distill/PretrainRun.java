@@ -244,7 +244,8 @@ public final class PretrainRun {
     }
   }
 
-  static DataPipeline openData(RunConfig rc, ModelConfig model) {
+  /** The run's data at the model's image size, its tokenizer checked against the model's text config. */
+  public static DataPipeline openData(RunConfig rc, ModelConfig model) {
     PipelineConfig pc = PipelineLoader.load(Path.of(rc.data().pipeline()));
     if (rc.data().root() != null) pc = pc.withRoot(rc.data().root());
     pc = pc.withImageSize(model.vision().imageSize());

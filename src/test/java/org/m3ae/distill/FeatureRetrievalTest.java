@@ -60,8 +60,8 @@ class FeatureRetrievalTest {
     float[] wf = new float[dv * DT], bf = new float[DT];
     for (int i = 0; i < dv; i++) for (int j = 0; j < DT; j++) wf[i * DT + j] = (float) (w[i][j] = rnd.nextGaussian() * 0.3);
     for (int j = 0; j < DT; j++) bf[j] = (float) (b[j] = rnd.nextGaussian() * 0.1);
-    g.sd().var(FeatureRetrieval.projection("t") + ".weight", Nd4j.create(wf, new long[] {dv, DT}, 'c'));
-    g.sd().var(FeatureRetrieval.projection("t") + ".bias", Nd4j.create(bf, new long[] {DT}, 'c'));
+    g.sd().var(PretrainGraph.featureProjection("t", org.m3ae.train.FeatureKind.IMAGE) + ".weight", Nd4j.create(wf, new long[] {dv, DT}, 'c'));
+    g.sd().var(PretrainGraph.featureProjection("t", org.m3ae.train.FeatureKind.IMAGE) + ".bias", Nd4j.create(bf, new long[] {DT}, 'c'));
     Path weights = dir.resolve("micro.safetensors");
     GraphWeights.write(g.sd(), weights, "micro");
 
