@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "evaluate-features", mixinStandardHelpOptions = true,
     description = "Score what MMKD-CLIP's ICL term taught a run's vision tower: each image of a split through the "
         + "vision tower and the ICL projection of a teacher, ranked by cosine against that teacher's offline caption "
-        + "features of the same split (extract-features --split); prints R@1/5/10 both ways and the chance row.")
+        + "features (extract-features --split; a split's features also serve the splits a pipeline holds out of it); "
+        + "prints R@1/5/10 both ways and the chance row.")
 public final class EvaluateFeaturesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -37,8 +38,9 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
       + "run's directory, runs/<name>).")
   Path checkpoint;
 
-  @Option(names = "--features", required = true, description = "Directory of the split's offline features, one "
-      + "sub-directory per teacher as extract-features --out wrote them (e.g. features/medpix-dev).")
+  @Option(names = "--features", required = true, description = "Directory of offline features covering the split, one "
+      + "sub-directory per teacher as extract-features --out wrote them (e.g. features/medpix-dev; features/medpix-train "
+      + "for the held-out split val).")
   Path features;
 
   @Option(names = "--teacher", description = "Teacher to score (repeatable; default: every feature_kd teacher of the run).")
@@ -84,10 +86,9 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
       for (String t : names) {
         Path dir = features.resolve(t);
         OfflineFeatures f = OfflineFeatures.load(dir);
-        if (!f.manifest().split().equals(split)) {
-          throw new IllegalArgumentException(dir + ": features of split '" + f.manifest().split() + "', scoring '" + split
-              + "' (extract-features --split " + split + " --out " + features + ")");
-        }
+        // Features are matched by record id: a split held out of the one they were extracted from (a pipeline's
+        // holdout) is covered by them; any other split is refused here, naming a record they lack.
+        PretrainRun.checkCoverage(f, data, split);
         FeatureRetrieval.Scores s = FeatureRetrieval.score(m, weights, t, f, data, split, batch, 2, max);
         row(out, t, s.numImages(), s.textImage().length, Metrics.recall(s.scores(), s.textImage(), 1, 5, 10));
         chance = Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10);

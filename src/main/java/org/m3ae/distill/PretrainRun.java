@@ -215,7 +215,7 @@ public final class PretrainRun {
    * Every record the run can draw must have features: checked before the first step, naming the first that lacks them
    * (a step would stop at it anyway, naming it too).
    */
-  static void checkCoverage(OfflineFeatures f, DataPipeline data, String split) {
+  public static void checkCoverage(OfflineFeatures f, DataPipeline data, String split) {
     // records whose image failed at extraction have no features, and a step drops them as well: tolerate that many
     int dropped = f.manifest().badRecords() == null ? 0 : f.manifest().badRecords().values().stream().mapToInt(Integer::intValue).sum();
     List<org.m3ae.data.DataRecord> missing = data.records(split).stream().filter(r -> !f.has(r.id())).toList();

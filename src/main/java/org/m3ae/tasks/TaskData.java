@@ -186,8 +186,8 @@ public final class TaskData implements AutoCloseable {
       write(valFile, val, p.format());
       String imageDir = (s.imageDir() != null ? s.imageDir() : p.images().dir()).replace("{split}", split);
       Map<String, PipelineConfig.Split> splits = new LinkedHashMap<>(p.splits());
-      splits.put(split, new PipelineConfig.Split(List.of(fitFile.toString()), imageDir));
-      splits.put(VAL, new PipelineConfig.Split(List.of(valFile.toString()), imageDir));
+      splits.put(split, new PipelineConfig.Split(List.of(fitFile.toString()), imageDir, s.holdout()));
+      splits.put(VAL, new PipelineConfig.Split(List.of(valFile.toString()), imageDir, s.holdout()));
       return new PipelineConfig(p.name(), p.task(), root.toString(), p.format(), p.delimited(), splits, p.fields(), p.constants(),
           p.filter(), p.minWords(), p.images(), p.tokenizer(), p.image(), p.vqa(), p.maxRecords(), p.shuffleSeed(), p.generator());
     } catch (IOException e) {

@@ -144,6 +144,53 @@ class ClipTransformTest {
     assertFalse(java.util.Arrays.equals(a, c));
   }
 
+  /**
+   * {@code image.crop_scale} widens the crop's area range: every box lies inside the image with an aspect ratio in
+   * (3/4, 4/3) up to rounding and an area share in the range, and the draws spread over the range. M3AE's default
+   * never goes below 0.9 of the area.
+   */
+  @Test
+  void cropScaleSetsTheAreaRangeOfRandomCrops() {
+    SplittableRandom rng = new SplittableRandom(3);
+    double min = 1, max = 0;
+    for (int k = 0; k < 400; k++) {
+      int[] b = ClipTransform.cropBox(300, 240, 0.3, 0.6, rng);
+      assertTrue(b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= 300 && b[1] + b[3] <= 240, java.util.Arrays.toString(b));
+      double share = (double) b[2] * b[3] / (300 * 240), ratio = (double) b[2] / b[3];
+      assertTrue(share > 0.3 - 0.01 && share < 0.6 + 0.01, "area share " + share);
+      assertTrue(ratio > 0.75 - 0.01 && ratio < 4.0 / 3 + 0.01, "ratio " + ratio);
+      min = Math.min(min, share);
+      max = Math.max(max, share);
+    }
+    assertTrue(min < 0.33 && max > 0.57, "draws cover [" + min + ", " + max + "]");
+    for (int k = 0; k < 200; k++) {
+      int[] b = ClipTransform.cropBox(300, 240, 0.9, 1.0, rng);
+      assertTrue((double) b[2] * b[3] / (300 * 240) > 0.89);
+    }
+    assertThrows(IllegalArgumentException.class, () -> new ClipTransform(32, ClipTransform.Kind.CLIP_RESIZEDCROP, 0.5, 0.4));
+  }
+
+  @Test
+  void aPipelinesCropScaleReachesItsTransformAndABadOneNamesFileAndKey(@TempDir Path dir) throws Exception {
+    String base = String.join("\n", "name: s", "task: pairs", "root: embedded:synthetic", "generator: {n: 20, seed: 1}", "format: jsonl",
+        "splits: {train: {files: [captions_train.jsonl]}}", "fields: {image: image, text: caption}", "images: {dir: images, pattern: \"{image}.png\"}",
+        "tokenizer: {file: \"embedded:synthetic\", style: bert, max_length: 40}", "");
+    Path good = dir.resolve("good.yaml");
+    java.nio.file.Files.writeString(good, base + "image: {size: 32, transforms: {train: clip_resizedcrop}, crop_scale: [0.25, 0.25]}\n");
+    ClipTransform t = org.m3ae.data.config.PipelineLoader.load(good).image().transform("train");
+    // A quarter of a 64 x 64 image: every crop is 32 x 32 up to the ratio, so the output is the crop at scale 1.
+    int[][] g = new int[64][64];
+    for (int y = 0; y < 64; y++) for (int x = 0; x < 64; x++) g[y][x] = (x * 4) % 256;
+    RgbImage crop = t.geometry(gray(g), new SplittableRandom(5));
+    int span = 0;
+    for (int x = 0; x < 32; x++) span = Math.max(span, Math.abs(crop.get(x, 0, 0) - crop.get(0, 0, 0)));
+    assertTrue(span < 4 * 48, "a quarter-area crop spans less than 48 source columns, got a value span of " + span);
+    Path bad = dir.resolve("bad.yaml");
+    java.nio.file.Files.writeString(bad, base + "image: {size: 32, crop_scale: [0.5, 1.5]}\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> org.m3ae.data.config.PipelineLoader.load(bad));
+    assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains("crop_scale"), e.getMessage());
+  }
+
   @Test
   void decodesGrayRgbRgbaAnd16Bit(@TempDir Path dir) throws Exception {
     BufferedImage rgb = Fixtures.noise(7, 5, BufferedImage.TYPE_INT_RGB, 4);

@@ -3,6 +3,7 @@ package org.m3ae.data.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
+import org.m3ae.data.image.ClipTransform;
 import org.m3ae.data.text.TokenizerSpec;
 import org.m3ae.data.vqa.AnswerOrder;
 
@@ -68,7 +69,52 @@ public record PipelineConfig(
       @JsonProperty("columns") List<String> columns) {}
 
   /** @param imageDir overrides {@code images.dir} for this split */
-  public record Split(@JsonProperty(value = "files", required = true) List<String> files, @JsonProperty("image_dir") String imageDir) {}
+  public record Split(
+      @JsonProperty(value = "files", required = true) List<String> files,
+      @JsonProperty("image_dir") String imageDir,
+      @JsonProperty("holdout") Holdout holdout) {}
+
+  /**
+   * A seeded share of a split's files set aside, for a dataset whose only held-out split is the one results are
+   * reported on (MedPix 2.0: train and dev). Two splits over the same files with the same fraction and seed, one
+   * keeping {@code held} and one the {@code rest}, partition them. Records are assigned by a hash of their image file's
+   * name, so every caption of one image lands on the same side (no image is in both) and the assignment does not
+   * depend on file order or on where the data lives.
+   *
+   * @param fraction share of images held out, in (0, 1)
+   * @param seed which share
+   * @param keep which side this split reads
+   */
+  public record Holdout(
+      @JsonProperty(value = "fraction", required = true) double fraction,
+      @JsonProperty("seed") long seed,
+      @JsonProperty(value = "keep", required = true) Keep keep) {
+    public Holdout {
+      if (!(fraction > 0 && fraction < 1)) throw new IllegalArgumentException("key 'holdout.fraction' must lie in (0, 1), got " + fraction);
+    }
+
+    public enum Keep {
+      @JsonProperty("held") HELD,
+      @JsonProperty("rest") REST
+    }
+
+    /** True when the image named {@code imageFileName} is on the held-out side. */
+    public boolean held(String imageFileName) {
+      // FNV-1a over the name's UTF-8 bytes, then a SplittableRandom draw seeded by it and the seed: stable across
+      // JVMs and platforms (String.hashCode would be too, but clusters for names differing in one trailing digit).
+      long h = 0xcbf29ce484222325L;
+      for (byte b : imageFileName.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        h ^= b & 0xff;
+        h *= 0x100000001b3L;
+      }
+      return new java.util.SplittableRandom(h ^ (seed * 0x9E3779B97F4A7C15L)).nextDouble() < fraction;
+    }
+
+    /** True when this split reads the record whose image is {@code imageFileName}. */
+    public boolean keeps(String imageFileName) {
+      return held(imageFileName) == (keep == Keep.HELD);
+    }
+  }
 
   /** @param pattern file name with {@code {image}} replaced by the record's image field */
   public record Images(@JsonProperty(value = "dir", required = true) String dir, @JsonProperty("pattern") String pattern) {
@@ -80,11 +126,32 @@ public record PipelineConfig(
   /**
    * @param size resolution; SPEC §3.4: 288 pre-training, 384 fine-tuning
    * @param transforms split name (or {@code default}) to {@code clip} / {@code clip_resizedcrop}
+   * @param cropScale {@code clip_resizedcrop}'s range of area shares, {@code [low, high]}; absent: M3AE's [0.9, 1.0].
+   *     A wider range ([0.35, 1.0], say) is the usual remedy when a tower trained from scratch memorises a small set
    */
-  public record ImageSpec(@JsonProperty(value = "size", required = true) int size, @JsonProperty("transforms") Map<String, String> transforms) {
+  public record ImageSpec(
+      @JsonProperty(value = "size", required = true) int size,
+      @JsonProperty("transforms") Map<String, String> transforms,
+      @JsonProperty("crop_scale") List<Double> cropScale) {
+    public ImageSpec {
+      if (cropScale != null) {
+        if (cropScale.size() != 2 || cropScale.contains(null))
+          throw new IllegalArgumentException("key 'image.crop_scale' must be [low, high], got " + cropScale);
+        double lo = cropScale.get(0), hi = cropScale.get(1);
+        if (!(0 < lo && lo <= hi && hi <= 1))
+          throw new IllegalArgumentException("key 'image.crop_scale' must satisfy 0 < low <= high <= 1, got " + cropScale);
+      }
+    }
+
     public String transformFor(String split) {
       if (transforms == null) return "clip";
       return transforms.getOrDefault(split, transforms.getOrDefault("default", "clip"));
+    }
+
+    /** The transform a split's images go through. */
+    public ClipTransform transform(String split) {
+      ClipTransform.Kind k = ClipTransform.Kind.parse(transformFor(split));
+      return cropScale == null ? new ClipTransform(size, k) : new ClipTransform(size, k, cropScale.get(0), cropScale.get(1));
     }
   }
 
@@ -107,6 +174,6 @@ public record PipelineConfig(
   }
 
   public PipelineConfig withImageSize(int size) {
-    return new PipelineConfig(name, task, root, format, delimited, splits, fields, constants, filter, minWords, images, tokenizer, new ImageSpec(size, image.transforms()), vqa, maxRecords, shuffleSeed, generator);
+    return new PipelineConfig(name, task, root, format, delimited, splits, fields, constants, filter, minWords, images, tokenizer, new ImageSpec(size, image.transforms(), image.cropScale()), vqa, maxRecords, shuffleSeed, generator);
   }
 }

@@ -7,7 +7,7 @@ import java.util.random.RandomGenerator;
  *
  * <p>{@code clip}: resize the shorter side to {@code size} (bicubic, torchvision 0.10 size rule),
  * centre crop, ToTensor, Normalize. {@code clip_resizedcrop}: torchvision's RandomResizedCrop with
- * scale (0.9, 1.0) and ratio (3/4, 4/3), then the same tail. Float arithmetic follows torch's
+ * scale (0.9, 1.0) — M3AE's — or the pipeline's {@code image.crop_scale}, and ratio (3/4, 4/3), then the same tail. Float arithmetic follows torch's
  * float32 {@code div(255)}, {@code sub_(mean)}, {@code div_(std)}.
  */
 public final class ClipTransform {
@@ -28,13 +28,26 @@ public final class ClipTransform {
     }
   }
 
+  /** M3AE's RandomResizedCrop area range (SPEC §3.4; torchvision's default is (0.08, 1.0)). */
+  public static final double[] M3AE_CROP_SCALE = {0.9, 1.0};
+
   private final int size;
   private final Kind kind;
+  private final double scaleLo, scaleHi;
 
   public ClipTransform(int size, Kind kind) {
+    this(size, kind, M3AE_CROP_SCALE[0], M3AE_CROP_SCALE[1]);
+  }
+
+  /** @param scaleLo,scaleHi the share of the image's area a random crop covers, drawn uniformly in this range */
+  public ClipTransform(int size, Kind kind, double scaleLo, double scaleHi) {
     if (size <= 0) throw new IllegalArgumentException("image size must be positive, got " + size);
+    if (!(0 < scaleLo && scaleLo <= scaleHi && scaleHi <= 1))
+      throw new IllegalArgumentException("crop scale must satisfy 0 < low <= high <= 1, got [" + scaleLo + ", " + scaleHi + "]");
     this.size = size;
     this.kind = kind;
+    this.scaleLo = scaleLo;
+    this.scaleHi = scaleHi;
   }
 
   public int size() {
@@ -48,7 +61,7 @@ public final class ClipTransform {
 
   /** The resize/crop part alone: a {@code size x size} 8-bit image. */
   public RgbImage geometry(RgbImage img, RandomGenerator rng) {
-    return kind == Kind.CLIP ? resizeAndCenterCrop(img, size) : randomResizedCrop(img, size, rng);
+    return kind == Kind.CLIP ? resizeAndCenterCrop(img, size) : randomResizedCrop(img, size, scaleLo, scaleHi, rng);
   }
 
   /** True when the output depends on the image only (no random augmentation), so it may be cached. */
@@ -83,20 +96,34 @@ public final class ClipTransform {
     return img.crop(left, top, size, size);
   }
 
-  /** torchvision 0.10 {@code RandomResizedCrop.get_params} with scale (0.9, 1.0), ratio (3/4, 4/3). */
+  /** torchvision 0.10 {@code RandomResizedCrop} with M3AE's scale (0.9, 1.0), ratio (3/4, 4/3). */
   public static RgbImage randomResizedCrop(RgbImage img, int size, RandomGenerator rng) {
-    int width = img.width(), height = img.height();
+    return randomResizedCrop(img, size, M3AE_CROP_SCALE[0], M3AE_CROP_SCALE[1], rng);
+  }
+
+  public static RgbImage randomResizedCrop(RgbImage img, int size, double scaleLo, double scaleHi, RandomGenerator rng) {
+    int[] box = cropBox(img.width(), img.height(), scaleLo, scaleHi, rng);
+    return PilBicubic.resize(img.crop(box[0], box[1], box[2], box[3]), size, size);
+  }
+
+  /**
+   * torchvision 0.10 {@code RandomResizedCrop.get_params}: up to ten draws of an area share in [scaleLo, scaleHi]
+   * and a log-uniform aspect ratio in (3/4, 4/3), else the central crop at the nearest allowed ratio.
+   *
+   * @return {left, top, width, height}
+   */
+  public static int[] cropBox(int width, int height, double scaleLo, double scaleHi, RandomGenerator rng) {
     double area = (double) width * height;
     double logLo = Math.log(3.0 / 4.0), logHi = Math.log(4.0 / 3.0);
     for (int attempt = 0; attempt < 10; attempt++) {
-      double target = area * (0.9 + 0.1 * rng.nextDouble());
+      double target = area * (scaleLo + (scaleHi - scaleLo) * rng.nextDouble());
       double ratio = Math.exp(logLo + (logHi - logLo) * rng.nextDouble());
       int w = (int) Math.rint(Math.sqrt(target * ratio));
       int h = (int) Math.rint(Math.sqrt(target / ratio));
       if (0 < w && w <= width && 0 < h && h <= height) {
         int i = rng.nextInt(height - h + 1);
         int j = rng.nextInt(width - w + 1);
-        return PilBicubic.resize(img.crop(j, i, w, h), size, size);
+        return new int[] {j, i, w, h};
       }
     }
     double inRatio = (double) width / height;
@@ -113,7 +140,7 @@ public final class ClipTransform {
     }
     h = Math.min(h, height);
     w = Math.min(w, width);
-    return PilBicubic.resize(img.crop((width - w) / 2, (height - h) / 2, w, h), size, size);
+    return new int[] {(width - w) / 2, (height - h) / 2, w, h};
   }
 
   public static void normalize(RgbImage img, float[] out, int offset) {

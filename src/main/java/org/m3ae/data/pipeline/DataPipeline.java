@@ -166,7 +166,7 @@ public final class DataPipeline implements AutoCloseable {
     int nb = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
     int[][] bs = new int[nb][];
     for (int b = 0; b < nb; b++) bs[b] = java.util.Arrays.copyOfRange(order, b * batchSize, Math.min(n, (b + 1) * batchSize));
-    ClipTransform t = new ClipTransform(cfg.image().size(), ClipTransform.Kind.parse(cfg.image().transformFor(split)));
+    ClipTransform t = cfg.image().transform(split);
     BatchAssembler asm =
         new BatchAssembler(split, rs, tokenizer, t, cfg.task() == PipelineConfig.Task.VQA ? answerVocabulary() : null,
             cfg.task() == PipelineConfig.Task.CLASSIFICATION ? classLabels() : null, opts, report,
