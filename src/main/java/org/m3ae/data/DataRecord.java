@@ -12,5 +12,7 @@ import java.nio.file.Path;
  * @param closed true for CLOSED (yes/no-like) questions, false for OPEN; null outside VQA
  * @param label the class label (classification), else null
  * @param location {@code file:line} for error messages
+ * @param group what a pipeline's {@code holdout} keeps together: the {@code fields.group} value (MedPix: the case,
+ *     whose images share one caption), else the image file's name
  */
-public record DataRecord(String id, Path image, String text, String answer, Boolean closed, String label, String location) {}
+public record DataRecord(String id, Path image, String text, String answer, Boolean closed, String label, String location, String group) {}

@@ -18,10 +18,15 @@ import org.m3ae.data.pipeline.DataPipeline;
 /** A pipeline split's {@code holdout}: a seeded share of a split's images set aside as another split. */
 class HoldoutTest {
 
-  /** 300 captions over 150 images, two captions each, in a JSONL file under {@code dir}. */
+  /** 300 captions over 150 images, two captions each, three images per case, in a JSONL file under {@code dir}. */
   private static Path pipeline(Path dir, String heldSplit, String restSplit) throws Exception {
+    return pipeline(dir, heldSplit, restSplit, "");
+  }
+
+  private static Path pipeline(Path dir, String heldSplit, String restSplit, String groupField) throws Exception {
     List<String> lines = new ArrayList<>();
-    for (int i = 0; i < 300; i++) lines.add("{\"image\": \"img" + (i % 150) + "\", \"caption\": \"caption number " + i + " of image " + (i % 150) + "\"}");
+    for (int i = 0; i < 300; i++)
+      lines.add("{\"image\": \"img" + (i % 150) + "\", \"case\": \"case" + (i % 150) / 3 + "\", \"caption\": \"caption number " + i + " of image " + (i % 150) + "\"}");
     Files.createDirectories(dir.resolve("images"));
     javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(2, 2, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", dir.resolve("images/img0.png").toFile());
     for (int i = 1; i < 150; i++) Files.copy(dir.resolve("images/img0.png"), dir.resolve("images/img" + i + ".png"));
@@ -29,7 +34,7 @@ class HoldoutTest {
     Path p = dir.resolve("pipe.yaml");
     Files.writeString(p, String.join("\n", "name: held", "task: pairs", "root: " + dir, "format: jsonl", "splits:",
         "  all: {files: [pairs.jsonl]}", "  fit: {files: [pairs.jsonl], holdout: " + restSplit + "}",
-        "  val: {files: [pairs.jsonl], holdout: " + heldSplit + "}", "fields: {image: image, text: caption, id: caption}",
+        "  val: {files: [pairs.jsonl], holdout: " + heldSplit + "}", "fields: {image: image, text: caption, id: caption" + groupField + "}",
         "images: {dir: images, pattern: \"{image}.png\"}", "tokenizer: {file: \"embedded:synthetic\", style: bert, max_length: 40}",
         "image: {size: 32}", ""));
     return p;
@@ -78,7 +83,35 @@ class HoldoutTest {
     }
   }
 
-  /** The assignment is a function of the image's file name and the seed alone. */
+  @Test
+  void aGroupFieldKeepsEachGroupOnOneSide(@TempDir Path dir) throws Exception {
+    Path p = pipeline(dir, "{fraction: 0.3, seed: 1, keep: held}", "{fraction: 0.3, seed: 1, keep: rest}", ", group: case");
+    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(p), BadRecordPolicy.FAIL)) {
+      Set<String> fitCases = new HashSet<>(), valCases = new HashSet<>();
+      for (DataRecord r : d.rawRecords("fit")) fitCases.add(r.group());
+      for (DataRecord r : d.rawRecords("val")) valCases.add(r.group());
+      assertEquals(50, fitCases.size() + valCases.size(), "every case on exactly one side");
+      Set<String> both = new HashSet<>(fitCases);
+      both.retainAll(valCases);
+      assertTrue(both.isEmpty(), "cases on both sides: " + both);
+      assertEquals(6 * valCases.size(), d.rawRecords("val").size(), "a held case keeps all its three images' six captions");
+      assertTrue(valCases.size() >= 5 && valCases.size() <= 25, valCases.size() + " of 50 cases held at 0.3");
+    }
+    // by image file name (no group field), this seed splits some case's images across the two sides
+    Path q = pipeline(dir.resolve("byImage"), "{fraction: 0.3, seed: 1, keep: held}", "{fraction: 0.3, seed: 1, keep: rest}");
+    try (DataPipeline d = DataPipeline.open(PipelineLoader.load(q), BadRecordPolicy.FAIL)) {
+      Set<String> fitCases = new HashSet<>(), valCases = new HashSet<>();
+      for (DataRecord r : d.rawRecords("fit")) fitCases.add(r.image().getFileName().toString().replaceAll("img(\\d+).png", "$1"));
+      for (DataRecord r : d.rawRecords("val")) valCases.add(r.image().getFileName().toString().replaceAll("img(\\d+).png", "$1"));
+      Set<String> fitC = new HashSet<>(), valC = new HashSet<>();
+      for (String i : fitCases) fitC.add("case" + Integer.parseInt(i) / 3);
+      for (String i : valCases) valC.add("case" + Integer.parseInt(i) / 3);
+      fitC.retainAll(valC);
+      assertFalse(fitC.isEmpty(), "grouping by image should split some case here, or the test above shows nothing");
+    }
+  }
+
+  /** The assignment is a function of the group (here the image's file name) and the seed alone. */
   private record HoldoutImages(PipelineConfig.Holdout h) {
     Set<String> of(int n) {
       Set<String> s = new HashSet<>();

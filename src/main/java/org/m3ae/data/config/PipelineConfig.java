@@ -77,11 +77,13 @@ public record PipelineConfig(
   /**
    * A seeded share of a split's files set aside, for a dataset whose only held-out split is the one results are
    * reported on (MedPix 2.0: train and dev). Two splits over the same files with the same fraction and seed, one
-   * keeping {@code held} and one the {@code rest}, partition them. Records are assigned by a hash of their image file's
-   * name, so every caption of one image lands on the same side (no image is in both) and the assignment does not
-   * depend on file order or on where the data lives.
+   * keeping {@code held} and one the {@code rest}, partition them. Records are assigned by a hash of their group
+   * ({@code fields.group}, else the image file's name), so a group never straddles the two sides, and the assignment
+   * does not depend on file order or on where the data lives. Group by what the reported split was divided by:
+   * MedPix's train and dev share no case, and one case's images often carry the very same caption, so a share held
+   * out by image would be scored against its own captions.
    *
-   * @param fraction share of images held out, in (0, 1)
+   * @param fraction share of groups held out, in (0, 1)
    * @param seed which share
    * @param keep which side this split reads
    */
@@ -98,21 +100,21 @@ public record PipelineConfig(
       @JsonProperty("rest") REST
     }
 
-    /** True when the image named {@code imageFileName} is on the held-out side. */
-    public boolean held(String imageFileName) {
+    /** True when the group {@code group} is on the held-out side. */
+    public boolean held(String group) {
       // FNV-1a over the name's UTF-8 bytes, then a SplittableRandom draw seeded by it and the seed: stable across
       // JVMs and platforms (String.hashCode would be too, but clusters for names differing in one trailing digit).
       long h = 0xcbf29ce484222325L;
-      for (byte b : imageFileName.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      for (byte b : group.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
         h ^= b & 0xff;
         h *= 0x100000001b3L;
       }
       return new java.util.SplittableRandom(h ^ (seed * 0x9E3779B97F4A7C15L)).nextDouble() < fraction;
     }
 
-    /** True when this split reads the record whose image is {@code imageFileName}. */
-    public boolean keeps(String imageFileName) {
-      return held(imageFileName) == (keep == Keep.HELD);
+    /** True when this split reads the records of group {@code group}. */
+    public boolean keeps(String group) {
+      return held(group) == (keep == Keep.HELD);
     }
   }
 

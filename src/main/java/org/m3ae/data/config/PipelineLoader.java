@@ -69,8 +69,8 @@ public final class PipelineLoader {
     if (c.format() == PipelineConfig.Format.DELIMITED && c.delimited() == null)
       throw new IllegalArgumentException(file + ": format delimited needs key 'delimited'");
     for (String k : c.fields().keySet())
-      if (!java.util.Set.of("id", "image", "text", "answer", "answer_type", "label").contains(k))
-        throw new IllegalArgumentException(file + ": unknown key 'fields." + k + "' (known keys here: answer, answer_type, id, image, label, text)");
+      if (!java.util.Set.of("id", "image", "text", "answer", "answer_type", "label", "group").contains(k))
+        throw new IllegalArgumentException(file + ": unknown key 'fields." + k + "' (known keys here: answer, answer_type, group, id, image, label, text)");
     if (c.vqa() != null && c.vqa().vocabSplits() != null)
       for (String s : c.vqa().vocabSplits())
         if (!c.splits().containsKey(s)) throw new IllegalArgumentException(file + ": key 'vqa.vocab_splits' names unknown split '" + s + "'");

@@ -55,7 +55,7 @@ public final class DatasetReader {
         case DELIMITED -> readDelimited(cfg.delimited(), file, row -> add(out, interp.interpret(row, split, imageDir)), split, report);
       }
     }
-    if (s.holdout() != null) out.removeIf(r -> !s.holdout().keeps(r.image().getFileName().toString()));
+    if (s.holdout() != null) out.removeIf(r -> !s.holdout().keeps(r.group()));
     Integer max = cfg.maxRecords() == null ? null : cfg.maxRecords().get(split);
     if (max != null && out.size() > max) {
       Collections.shuffle(out, new Random(cfg.shuffleSeed() == null ? 42L : cfg.shuffleSeed()));

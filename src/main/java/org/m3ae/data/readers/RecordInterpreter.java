@@ -94,7 +94,9 @@ final class RecordInterpreter {
     }
     String idField = cfg.fields().get("id");
     String id = idField != null && row.get(idField) != null ? row.get(idField) : image.strip();
-    return new DataRecord(id, file, text, answer, closed, label, row.location());
+    String groupField = cfg.fields().get("group");
+    String group = groupField != null && row.get(groupField) != null ? row.get(groupField) : file.getFileName().toString();
+    return new DataRecord(id, file, text, answer, closed, label, row.location(), group);
   }
 
   /** A required field: from the row via {@code fields}, else from {@code constants}. */
