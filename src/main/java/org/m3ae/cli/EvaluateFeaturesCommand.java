@@ -13,6 +13,7 @@ import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.Metrics;
 import org.m3ae.train.RunConfig;
+import org.m3ae.train.Checkpoints;
 import org.m3ae.train.RunDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,6 +50,11 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
   @Option(names = "--split", defaultValue = "dev", description = "Split to score (default ${DEFAULT-VALUE}).")
   String split;
 
+  @Option(names = "--all-checkpoints", description = "Score every checkpoint of the run (runs/<name>/checkpoints, "
+      + "oldest first) and name the best by R@10: for choosing a step on a held-out split such as val, never on the "
+      + "split results are reported on.")
+  boolean allCheckpoints;
+
   @Option(names = "--max-pairs", defaultValue = "0", description = "Score the first N pairs in file order (default: all).")
   int max;
 
@@ -65,7 +71,15 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
       throw new IllegalArgumentException(config + ": feature_kd.student is " + rc.featureKd().student().name().toLowerCase(Locale.ROOT)
           + "; only unimodal student features form a dual encoder (a fused image feature depends on its caption)");
     }
-    Path weights = RunDir.weightsFor(rc.name(), checkpoint);
+    if (allCheckpoints && checkpoint != null) throw new IllegalArgumentException("--all-checkpoints and --checkpoint exclude each other");
+    List<Path> weightFiles = new ArrayList<>();
+    if (allCheckpoints) {
+      Path runDir = Path.of("runs", rc.name());
+      for (Path d : new Checkpoints(runDir, Integer.MAX_VALUE).list()) weightFiles.add(d.resolve(Checkpoints.MODEL));
+      if (weightFiles.isEmpty()) throw new IllegalArgumentException(runDir + ": no checkpoints (checkpoint_every in the run config)");
+    } else {
+      weightFiles.add(RunDir.weightsFor(rc.name(), checkpoint));
+    }
     List<String> names = new ArrayList<>();
     for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) names.add(t.name());
     if (teachers != null) {
@@ -78,24 +92,46 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     try (DataPipeline data = PretrainRun.openData(rc, m)) {
       if (!data.splits().contains(split)) throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + split + "' (has " + data.splits() + ")");
-      out.printf(Locale.ROOT, "%s on %s/%s, image ↔ caption retrieval through the ICL head (cosine)%n%n", weights, rc.data().pipeline(), split);
-      out.println("| teacher | images | captions | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 |");
-      out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-      Map<String, Double> chance = null;
-      int ni = 0, nt = 0;
+      Map<String, OfflineFeatures> feats = new java.util.LinkedHashMap<>();
       for (String t : names) {
-        Path dir = features.resolve(t);
-        OfflineFeatures f = OfflineFeatures.load(dir);
+        OfflineFeatures f = OfflineFeatures.load(features.resolve(t));
         // Features are matched by record id: a split held out of the one they were extracted from (a pipeline's
         // holdout) is covered by them; any other split is refused here, naming a record they lack.
         PretrainRun.checkCoverage(f, data, split);
-        FeatureRetrieval.Scores s = FeatureRetrieval.score(m, weights, t, f, data, split, batch, 2, max);
-        row(out, t, s.numImages(), s.textImage().length, Metrics.recall(s.scores(), s.textImage(), 1, 5, 10));
-        chance = Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10);
-        ni = s.numImages();
-        nt = s.textImage().length;
+        feats.put(t, f);
       }
-      row(out, "chance", ni, nt, chance);
+      String what = allCheckpoints ? "runs/" + rc.name() + "/checkpoints/*" : weightFiles.get(0).toString();
+      out.printf(Locale.ROOT, "%s on %s/%s, image ↔ caption retrieval through the ICL head (cosine)%n%n", what, rc.data().pipeline(), split);
+      out.println("| " + (allCheckpoints ? "checkpoint | " : "") + "teacher | images | captions | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 |");
+      out.println("|" + (allCheckpoints ? "---|" : "") + "---|---:|---:|---:|---:|---:|---:|---:|---:|");
+      Map<String, Double> chance = null;
+      int ni = 0, nt = 0;
+      Path best = null;
+      double bestR10 = -1;
+      for (Path w : weightFiles) {
+        String ck = allCheckpoints ? w.getParent().getFileName() + " | " : "";
+        double r10 = 0;
+        for (String t : names) {
+          FeatureRetrieval.Scores s = FeatureRetrieval.score(m, w, t, feats.get(t), data, split, batch, 2, max);
+          Map<String, Double> r = Metrics.recall(s.scores(), s.textImage(), 1, 5, 10);
+          row(out, ck + t, s.numImages(), s.textImage().length, r);
+          r10 += (r.get("i2t_r10") + r.get("t2i_r10")) / (2.0 * names.size());
+          chance = Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10);
+          ni = s.numImages();
+          nt = s.textImage().length;
+        }
+        out.flush();
+        if (r10 > bestR10) {
+          bestR10 = r10;
+          best = w;
+        }
+      }
+      row(out, (allCheckpoints ? "– | " : "") + "chance", ni, nt, chance);
+      if (allCheckpoints) {
+        // R@10 rather than R@1: on a few hundred captions R@1 moves by one or two hits between checkpoints
+        out.printf(Locale.ROOT, "%nbest on %s by R@10 (both directions, every teacher): %s (%.1f %%; chance %.1f %%)%n", split,
+            best.getParent(), 100 * bestR10, 100 * (chance.get("i2t_r10") + chance.get("t2i_r10")) / 2);
+      }
     }
     return 0;
   }
