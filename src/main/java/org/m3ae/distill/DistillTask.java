@@ -127,7 +127,19 @@ public final class DistillTask implements TrainTask {
       batch = MimRemasker.remask(batch, sampler, graph.graph().config().vision().numPatches(), scores,
           mix(seed, step, micro, 1));
     }
-    return graph.trainingFeed(batch, t, offlineFeed(batch), new SplittableRandom(mix(seed, step, micro, 2)));
+    return graph.trainingFeed(batch, t, offlineFeed(batch), new SplittableRandom(mix(seed, step, micro, 2)), placeholdersRead());
+  }
+
+  private java.util.Set<String> read;
+
+  /** Placeholders any of the step's gradient graphs reads: masks of sites outside them are not drawn. */
+  private synchronized java.util.Set<String> placeholdersRead() {
+    if (read == null) {
+      java.util.Set<String> r = new java.util.HashSet<>();
+      for (GradientGraph g : gradientGraphs()) r.addAll(g.placeholdersRead(this::lossVariable));
+      read = java.util.Set.copyOf(r);
+    }
+    return read;
   }
 
   /** The batch's rows of every offline teacher's features, by placeholder; a record without features is an error. */

@@ -717,6 +717,15 @@ public final class PretrainGraph {
    */
   public Map<String, INDArray> trainingFeed(Batch b, Map<String, INDArray> teacher, Map<String, INDArray> offline,
       SplittableRandom dropoutRng) {
+    return trainingFeed(b, teacher, offline, dropoutRng, null);
+  }
+
+  /**
+   * As above, drawing dropout masks only for the sites in {@code maskSitesRead} (null: all; the others are all ones,
+   * which is what a graph that never reads them gets either way).
+   */
+  public Map<String, INDArray> trainingFeed(Batch b, Map<String, INDArray> teacher, Map<String, INDArray> offline,
+      SplittableRandom dropoutRng, java.util.Set<String> maskSitesRead) {
     Map<String, INDArray> f = new HashMap<>();
     INDArray image = b.get(BatchKeys.IMAGE), ids = b.get(BatchKeys.TEXT_IDS), mask = b.get(BatchKeys.TEXT_MASK);
     f.put(Names.qualified(MLM, Names.IMAGE), image);
@@ -755,7 +764,7 @@ public final class PretrainGraph {
       }
     }
     f.putAll(dropoutRng == null ? graph.dropout().identity(b.size(), graph.dtype())
-        : graph.dropout().sample(b.size(), graph.dtype(), dropoutRng));
+        : graph.dropout().sample(b.size(), graph.dtype(), dropoutRng, maskSitesRead));
     if (sparseText && perPass != null) {
       List<SameDiff> sds = perPass.stream().map(GradientGraph::sd).toList();
       VocabSelect.prepare(f, activePasses(), graph.sd().getArrForVarName(VocabSelect.TABLE), sds);

@@ -41,11 +41,27 @@ public final class DropoutSites {
 
   /** Fresh masks for a batch: each element is 0 with probability p, else 1/(1−p), so expectations are unchanged. */
   public Map<String, INDArray> sample(int batch, DataType dtype, SplittableRandom rng) {
+    return sample(batch, dtype, rng, null);
+  }
+
+  /**
+   * As above for the sites in {@code read} (null: all); the others get one shared all-ones array per shape, which
+   * costs nothing per step. A graph declares a placeholder for every site of the model, but a step whose terms skip a
+   * tower reads none of that tower's masks: MMKD-CLIP's ICL term alone never runs the text tower, whose attention
+   * masks ([B, 12, L, L] per layer for bge) were ~80 % of such a step (docs/performance.md, change 22). Each site
+   * draws from its own {@code rng.split()}, so a site's mask does not depend on which other sites are drawn.
+   */
+  public Map<String, INDArray> sample(int batch, DataType dtype, SplittableRandom rng, java.util.Set<String> read) {
     if (disabled) return identity(batch, dtype);
     Map<String, INDArray> out = new HashMap<>();
     for (Site s : sites) {
+      SplittableRandom r = rng.split();
       long[] shape = s.shape().clone();
       shape[0] = batch;
+      if (read != null && !read.contains(s.placeholder())) {
+        out.put(s.placeholder(), ones(dtype, shape));
+        continue;
+      }
       long n = 1;
       for (long d : shape) n *= d;
       float scale = (float) (1.0 / (1.0 - s.rate()));
@@ -55,12 +71,22 @@ public final class DropoutSites {
       long threshold = Math.round((1.0 - s.rate()) * 65536.0);
       float[] v = new float[Math.toIntExact(n)];
       for (int i = 0; i < v.length; i += 4) {
-        long r = rng.nextLong();
-        for (int k = 0; k < 4 && i + k < v.length; k++) v[i + k] = ((r >>> (16 * k)) & 0xFFFF) < threshold ? scale : 0f;
+        long x = r.nextLong();
+        for (int k = 0; k < 4 && i + k < v.length; k++) v[i + k] = ((x >>> (16 * k)) & 0xFFFF) < threshold ? scale : 0f;
       }
-      out.put(s.placeholder(), Nd4j.create(v, shape, 'c').castTo(dtype));
+      // one bulk copy into the native buffer: Nd4j.create(float[], …) writes element by element through an indexer
+      INDArray m = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+      m.data().asNioFloat().put(v);
+      out.put(s.placeholder(), dtype == DataType.FLOAT ? m : m.castTo(dtype));
     }
     return out;
+  }
+
+  private final Map<String, INDArray> ones = new HashMap<>();
+
+  /** Shared, never written: feeds are read-only to graphs and plans (a plan copies what it reads). */
+  private synchronized INDArray ones(DataType dtype, long[] shape) {
+    return ones.computeIfAbsent(dtype + java.util.Arrays.toString(shape), k -> Nd4j.ones(dtype, shape));
   }
 
   /** All-ones masks: the training graph evaluated without dropout (validation, gradient checks). */

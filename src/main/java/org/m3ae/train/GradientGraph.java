@@ -31,6 +31,28 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
     return mine;
   }
 
+  /**
+   * The placeholders the loss variables depend on (the gradients read no others): a graph may declare more, such as
+   * the dropout masks of a tower that a step with some terms weighted 0 never runs.
+   */
+  public Set<String> placeholdersRead(Function<String, String> lossVariable) {
+    Set<String> out = new java.util.HashSet<>(), seen = new java.util.HashSet<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>();
+    for (String k : lossKeys) todo.add(lossVariable.apply(k));
+    Set<String> declared = Set.copyOf(sd.inputs());
+    while (!todo.isEmpty()) {
+      String v = todo.pop();
+      if (!seen.add(v)) continue;
+      if (declared.contains(v)) out.add(v);
+      var variable = sd.getVariables().get(v);
+      if (variable == null || variable.getOutputOfOp() == null) continue;
+      var op = sd.getOps().get(variable.getOutputOfOp());
+      if (op.getInputsToOp() != null) todo.addAll(op.getInputsToOp());
+      if (op.getControlDeps() != null) todo.addAll(op.getControlDeps());
+    }
+    return out;
+  }
+
   /** The gradient function of {@code sd} (built on first use), the graph a training plan runs. */
   public SameDiff gradientFunction() {
     GradientFunction.build(sd);

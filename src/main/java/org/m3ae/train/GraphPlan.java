@@ -73,6 +73,12 @@ public final class GraphPlan {
   /** Arrays by variable name: op outputs (pooled), placeholders (plan-owned copies), variables and constants. */
   private final Map<String, INDArray> arrays = new HashMap<>();
   private final Map<String, INDArray> placeholders = new LinkedHashMap<>();
+  /**
+   * Placeholders some scheduled op reads (or that are requested): only these are copied in on a call. A graph may
+   * declare placeholders the requested outputs do not need (the dropout masks of a tower a step never runs), and
+   * copying those in would be a full pass over each of them per call.
+   */
+  private final Set<String> placeholdersRead = new HashSet<>();
   /** Variables bound in contexts, with where: to rebind when a variable's array object was replaced. */
   private final Map<String, List<int[]>> variableUses = new HashMap<>();
   private final Map<String, INDArray> boundVariable = new HashMap<>();
@@ -253,6 +259,7 @@ public final class GraphPlan {
       if (!plan.arrays.containsKey(o)) throw new IllegalArgumentException("output '" + o + "' was not computed");
     }
     for (String o : outputs) plan.kept.add(plan.arrays.get(o));
+    for (String o : outputs) if (plan.placeholders.containsKey(rootOf(root, o))) plan.placeholdersRead.add(rootOf(root, o));
     plan.pooledBytes = bytes[0];
     plan.buffers = count[0];
     return plan;
@@ -274,7 +281,7 @@ public final class GraphPlan {
         throw new IllegalArgumentException("placeholder '" + e.getKey() + "' is " + Arrays.toString(v.shape())
             + ", plan was built for " + Arrays.toString(e.getValue().shape()));
       }
-      e.getValue().assign(v); // converts a fed array of another type, as at build time
+      if (placeholdersRead.contains(e.getKey())) e.getValue().assign(v); // converts a fed array of another type, as at build time
     }
     for (var e : variableUses.entrySet()) {
       INDArray now = sd.getArrForVarName(e.getKey());
@@ -375,6 +382,7 @@ public final class GraphPlan {
     INDArray a = arrays.get(name);
     if (a != null) {
       String r = rootOf(root, name); // a variable passed through Identity is rebound like the variable itself
+      if (placeholders.containsKey(r)) placeholdersRead.add(r);
       if (boundVariable.containsKey(r)) variableUses.get(r).add(new int[] {step, slot});
       return a;
     }

@@ -151,6 +151,19 @@ class FeatureKdGradientCheckTest {
     assertEquals(List.of(), reached.stream().filter(n -> n.startsWith("language_encoder") || n.startsWith("multi_modal"))
         .toList(), "weights the ICL-only pass's gradient reaches");
 
+    // With dropout on (text and fusion have sites here, vision none), the pass reads no mask: none is drawn
+    PretrainGraph gd = new PretrainGraph(cfg, null, null, weights, true, true, DataType.FLOAT, spec);
+    DistillTask td = new DistillTask(gd, null, RunConfig.Mask.of(MaskSource.RANDOM), 10, 5, true);
+    List<String> sites = gd.graph().dropout().sites().stream().map(org.m3ae.model.DropoutSites.Site::placeholder).toList();
+    assertTrue(sites.size() >= 4, sites.toString());
+    java.util.Set<String> read = td.gradientGraphs().get(0).placeholdersRead(td::lossVariable);
+    assertEquals(java.util.Set.of("feat/image", "fkd/lm/text"), read);
+    Batch b0 = SyntheticBatch.first(cfg.vision().imageSize(), 11);
+    Map<String, INDArray> fd = gd.trainingFeed(b0, null, offline(spec, b0.size(), DataType.FLOAT), new java.util.SplittableRandom(3), read);
+    for (String site : sites) {
+      INDArray m = fd.get(site);
+      assertEquals(m.length(), m.sumNumber().doubleValue(), 0.0, site + ": an unread site is fed ones, not a drawn mask");
+    }
     Batch batch = SyntheticBatch.first(cfg.vision().imageSize(), 11);
     Map<String, INDArray> feed = new HashMap<>(GradientGraph.placeholdersOf(sd,
         g.trainingFeed(batch, null, offline(spec, batch.size(), DataType.FLOAT), null)));
