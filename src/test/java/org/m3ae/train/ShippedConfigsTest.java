@@ -50,6 +50,7 @@ class ShippedConfigsTest {
       Map.entry("distill-tiny.yaml", new Run(1, 5, 5, 1, NG, 1, PT, 50, 2, "both", true)),
       Map.entry("medpix-bge-distill.yaml", new Run(1, 5, 5, 1, NG, 1, PT, 50, 1, "both", true)),
       Map.entry("medpix-bge-lit.yaml", new Run(1, 1, 1, 1, NG, 1, WW, 100, 8, "random", false)),
+      Map.entry("medpix-bge-minilm-lit.yaml", new Run(1, 1, 1, 1, NG, 1, WW, 100, 8, "random", false)),
       Map.entry("medpix-bge-teacher.yaml", new Run(1, 1, 1, 1, NG, 1, PT, 40, 1, "random", false)),
       Map.entry("medpix-distill.yaml", new Run(1, 5, 5, 1, NG, 1, PT, 40, 1, "both", true)),
       Map.entry("medpix-student-nokd.yaml", new Run(1, 5, 5, 1, NG, 1, PT, 40, 1, "random", false)),
