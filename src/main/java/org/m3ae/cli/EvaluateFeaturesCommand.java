@@ -73,10 +73,10 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
     }
     if (allCheckpoints && checkpoint != null) throw new IllegalArgumentException("--all-checkpoints and --checkpoint exclude each other");
     List<Path> weightFiles = new ArrayList<>();
+    Checkpoints runCheckpoints = RunDir.of(rc.name()).checkpoints(Integer.MAX_VALUE);
     if (allCheckpoints) {
-      Path runDir = Path.of("runs", rc.name());
-      for (Path d : new Checkpoints(runDir, Integer.MAX_VALUE).list()) weightFiles.add(d.resolve(Checkpoints.MODEL));
-      if (weightFiles.isEmpty()) throw new IllegalArgumentException(runDir + ": no checkpoints (checkpoint_every in the run config)");
+      for (Path d : runCheckpoints.list()) weightFiles.add(d.resolve(Checkpoints.MODEL));
+      if (weightFiles.isEmpty()) throw new IllegalArgumentException(runCheckpoints.root() + ": no checkpoints (checkpoint_every in the run config)");
     } else {
       weightFiles.add(RunDir.weightsFor(rc.name(), checkpoint));
     }
@@ -100,7 +100,7 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
         PretrainRun.checkCoverage(f, data, split);
         feats.put(t, f);
       }
-      String what = allCheckpoints ? "runs/" + rc.name() + "/checkpoints/*" : weightFiles.get(0).toString();
+      String what = allCheckpoints ? runCheckpoints.root() + "/*" : weightFiles.get(0).toString();
       out.printf(Locale.ROOT, "%s on %s/%s, image ↔ caption retrieval through the ICL head (cosine)%n%n", what, rc.data().pipeline(), split);
       out.println("| " + (allCheckpoints ? "checkpoint | " : "") + "teacher | images | captions | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 |");
       out.println("|" + (allCheckpoints ? "---|" : "") + "---|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.m3ae.tasks.FinetuneRun;
 import org.m3ae.tasks.HeadInit;
 import org.m3ae.tasks.TaskConfig;
+import org.m3ae.train.RunDir;
 import org.m3ae.train.TrainingListener;
 import org.m3ae.ui.UiOptions;
 import org.m3ae.ui.UiSession;
@@ -56,7 +57,7 @@ public final class FinetuneCommand implements Callable<Integer> {
   public Integer call() {
     TaskConfig tc = TaskConfig.load(config);
     if (seed != null) tc = TaskConfigs.withSeed(tc, seed);
-    Path runDir = out != null ? out : Path.of("runs", tc.name());
+    Path runDir = out != null ? out : RunDir.of(tc.name()).path();
     Path initPath = init == null ? null : init.equals("none") ? null : Path.of(init);
     if (init != null && init.equals("none")) tc = TaskConfigs.withInit(tc, "none");
     try (UiSession s = ui.start(runDir)) {

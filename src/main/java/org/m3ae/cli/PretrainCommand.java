@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.m3ae.distill.PretrainRun;
+import org.m3ae.train.RunDir;
 import org.m3ae.train.RunConfig;
 import org.m3ae.ui.UiOptions;
 import org.m3ae.ui.UiSession;
@@ -33,7 +34,7 @@ public final class PretrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RunConfig rc = RunConfig.load(config);
-    Path runDir = out != null ? out : Path.of("runs", rc.name());
+    Path runDir = out != null ? out : RunDir.of(rc.name()).path();
     // The UI starts before the run so that it shows the run from its first step (docs/ui.md).
     try (UiSession s = ui.start(runDir)) {
       PretrainRun.Result r = PretrainRun.run(rc, config, runDir, steps, resume, List.of(s.listener()), System.out);

@@ -21,6 +21,8 @@ public final class DropoutSites {
 
   private final List<Site> sites = new ArrayList<>();
   private boolean disabled;
+  /** All-ones arrays by data type and shape, shared by every feed that needs one. */
+  private final Map<String, INDArray> ones = new HashMap<>();
 
   /** Feed all-ones masks from now on: the run trains without dropout (the placeholders stay in the graph). */
   public void disable() {
@@ -82,9 +84,10 @@ public final class DropoutSites {
     return out;
   }
 
-  private final Map<String, INDArray> ones = new HashMap<>();
-
-  /** Shared, never written: feeds are read-only to graphs and plans (a plan copies what it reads). */
+  /**
+   * Shared, never written: feeds are read-only to graphs and plans (a plan copies what it reads, and SameDiff's session
+   * never releases a fed placeholder: {@code InferenceSession.PlaceholderDep}).
+   */
   private synchronized INDArray ones(DataType dtype, long[] shape) {
     return ones.computeIfAbsent(dtype + java.util.Arrays.toString(shape), k -> Nd4j.ones(dtype, shape));
   }
@@ -95,7 +98,7 @@ public final class DropoutSites {
     for (Site s : sites) {
       long[] shape = s.shape().clone();
       shape[0] = batch;
-      out.put(s.placeholder(), Nd4j.ones(dtype, shape));
+      out.put(s.placeholder(), ones(dtype, shape));
     }
     return out;
   }

@@ -36,19 +36,17 @@ public record GradientGraph(SameDiff sd, List<String> lossKeys, List<String> tra
    * the dropout masks of a tower that a step with some terms weighted 0 never runs.
    */
   public Set<String> placeholdersRead(Function<String, String> lossVariable) {
-    Set<String> out = new java.util.HashSet<>(), seen = new java.util.HashSet<>();
-    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>();
-    for (String k : lossKeys) todo.add(lossVariable.apply(k));
     Set<String> declared = Set.copyOf(sd.inputs());
-    while (!todo.isEmpty()) {
-      String v = todo.pop();
-      if (!seen.add(v)) continue;
-      if (declared.contains(v)) out.add(v);
-      var variable = sd.getVariables().get(v);
-      if (variable == null || variable.getOutputOfOp() == null) continue;
-      var op = sd.getOps().get(variable.getOutputOfOp());
-      if (op.getInputsToOp() != null) todo.addAll(op.getInputsToOp());
-      if (op.getControlDeps() != null) todo.addAll(op.getControlDeps());
+    List<String> ops;
+    try {
+      ops = GraphPlan.schedule(sd, lossKeys.stream().map(lossVariable).toList());
+    } catch (GraphPlan.Unsupported e) {
+      return declared; // control flow: every placeholder, as a session call would be fed
+    }
+    Set<String> out = new java.util.HashSet<>();
+    for (String op : ops) {
+      List<String> in = sd.getOps().get(op).getInputsToOp();
+      if (in != null) for (String v : in) if (declared.contains(v)) out.add(v);
     }
     return out;
   }

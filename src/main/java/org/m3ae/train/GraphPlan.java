@@ -258,8 +258,10 @@ public final class GraphPlan {
     for (String o : outputs) {
       if (!plan.arrays.containsKey(o)) throw new IllegalArgumentException("output '" + o + "' was not computed");
     }
-    for (String o : outputs) plan.kept.add(plan.arrays.get(o));
-    for (String o : outputs) if (plan.placeholders.containsKey(rootOf(root, o))) plan.placeholdersRead.add(rootOf(root, o));
+    for (String o : outputs) {
+      plan.kept.add(plan.arrays.get(o));
+      if (plan.placeholders.containsKey(rootOf(root, o))) plan.placeholdersRead.add(rootOf(root, o));
+    }
     plan.pooledBytes = bytes[0];
     plan.buffers = count[0];
     return plan;
@@ -404,7 +406,7 @@ public final class GraphPlan {
   }
 
   /** Ops the outputs need, inputs before readers (depth-first post-order from the outputs). */
-  private static List<String> schedule(SameDiff sd, Collection<String> outputs) {
+  static List<String> schedule(SameDiff sd, Collection<String> outputs) {
     List<String> order = new ArrayList<>();
     Set<String> done = new HashSet<>();
     Set<String> onPath = new HashSet<>();

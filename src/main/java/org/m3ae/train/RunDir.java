@@ -47,12 +47,17 @@ public record RunDir(Path path) {
     return path.resolve(SkipReport.FILE);
   }
 
+  /** A run's default directory, runs/&lt;name&gt; (the commands' {@code --out} overrides it). */
+  public static RunDir of(String runName) {
+    return new RunDir(Path.of("runs", runName));
+  }
+
   /**
    * The weights a scoring command reads: {@code checkpoint} (a weights file, or a run directory holding one), else
    * those of run {@code runName}'s default directory, runs/&lt;name&gt;; a missing file is an error naming it.
    */
   public static Path weightsFor(String runName, Path checkpoint) {
-    Path w = checkpoint != null ? checkpoint : Path.of("runs", runName, WEIGHTS);
+    Path w = checkpoint != null ? checkpoint : of(runName).weights();
     if (java.nio.file.Files.isDirectory(w)) w = w.resolve(WEIGHTS);
     if (!java.nio.file.Files.isRegularFile(w)) throw new IllegalArgumentException(w + ": no such weights file (pass --checkpoint)");
     return w;
