@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.bytedeco.javacpp.Pointer;
 import org.m3ae.data.pipeline.Batch;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -133,11 +134,9 @@ public final class Trainer {
     long t1 = System.nanoTime();
     double norm = globalNorm(grads);
     if (!Double.isFinite(norm)) throw new TrainingDivergedException(step, "grad_norm", norm, lastCheckpoint.get());
-    if (s.clipNorm() > 0 && norm > s.clipNorm()) {
-      double f = s.clipNorm() / (norm + 1e-6);
-      for (INDArray g : grads.values()) g.muli(f);
-    }
-    adam.step(params, grads, n -> lr(task.lrGroup(n), step));
+    // clipping scales the gradients inside AdamW's pass over them rather than in a pass of its own (change 23)
+    double clip = s.clipNorm() > 0 && norm > s.clipNorm() ? s.clipNorm() / (norm + 1e-6) : 1.0;
+    adam.step(params, grads, n -> lr(task.lrGroup(n), step), clip);
     long t2 = System.nanoTime();
     double secs = (t2 - t0) / 1e9;
 
@@ -167,10 +166,20 @@ public final class Trainer {
   public static void addInto(Map<String, INDArray> acc, Map<String, INDArray> g, double scale) {
     for (var e : g.entrySet()) {
       INDArray a = acc.get(e.getKey());
-      if (a == null) acc.put(e.getKey(), scale == 1.0 ? e.getValue() : e.getValue().mul(scale));
-      else if (scale == 1.0) a.addi(e.getValue());
-      else a.addi(e.getValue().mul(scale));
+      INDArray x = e.getValue();
+      if (a == null) acc.put(e.getKey(), scale == 1.0 ? x : x.mul(scale));
+      else if (blasContiguous(a) && blasContiguous(x) && a.length() == x.length()) {
+        // BLAS saxpy: ~5 µs per call against ~40 µs for libnd4j's addi on a tiny model's weights (change 23)
+        Nd4j.getBlasWrapper().level1().axpy(a.length(), scale, x, a);
+      } else if (scale == 1.0) a.addi(x);
+      else a.addi(x.mul(scale));
     }
+  }
+
+  /** A whole, row-major float32 array with unit stride: what BLAS level 1 takes as a plain vector. */
+  private static boolean blasContiguous(INDArray a) {
+    return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.data().length() == a.length()
+        && (a.length() == 1 || a.elementWiseStride() == 1) && a.length() <= Integer.MAX_VALUE;
   }
 
   public static double globalNorm(Map<String, INDArray> grads) {

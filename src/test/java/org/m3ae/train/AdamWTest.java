@@ -129,6 +129,59 @@ class AdamWTest {
   }
 
   @Test
+  void theClippingFactorActsAsAScaledGradientWithoutWritingIt() {
+    Random r = new Random(5);
+    float[] w0 = randoms(r, 12, 1);
+    INDArray w = Nd4j.create(w0, new long[] {3, 4}, 'c');
+    Reference ref = new Reference(w0);
+    AdamW adam = new AdamW(S);
+    for (int step = 0; step < 3; step++) {
+      float[] g = randoms(r, 12, 2);
+      INDArray ga = Nd4j.create(g.clone(), new long[] {3, 4}, 'c');
+      double f = 0.25 + 0.1 * step;
+      adam.step(Map.of(W, w), Map.of(W, ga), n -> 0.05, f);
+      float[] scaled = new float[g.length];
+      for (int i = 0; i < g.length; i++) scaled[i] = (float) (g[i] * f);
+      ref.step(scaled, 0.05, S.weightDecay());
+      assertClose(ref.w, w, "weight after clipped step " + step);
+      assertArrayEquals(g, ga.data().asFloat(), "the fused update leaves the gradient as it was");
+    }
+  }
+
+  @Test
+  void viewsAndOtherDtypesTakeLibnd4jsUpdaterToTheSameResult() {
+    Random r = new Random(9);
+    float[] w0 = randoms(r, 24, 1);
+    // a strided view (every other column of a [3, 8] array) and a float64 weight: not one contiguous float32 buffer
+    INDArray base = Nd4j.create(w0, new long[] {3, 8}, 'c');
+    INDArray view = base.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2, 8));
+    INDArray dbl = Nd4j.create(w0, new long[] {3, 8}, 'c').castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+    assertTrue(AdamW.contiguousFloats(view) == null && AdamW.contiguousFloats(dbl) == null);
+    assertTrue(AdamW.contiguousFloats(Nd4j.create(w0, new long[] {3, 8}, 'c')) != null);
+    float[] vw = view.dup('c').data().asFloat();
+    Reference rv = new Reference(vw), rd = new Reference(w0);
+    AdamW adam = new AdamW(S);
+    for (int step = 0; step < 3; step++) {
+      float[] gv = randoms(r, 12, 1), gd = randoms(r, 24, 1);
+      Map<String, INDArray> params = new LinkedHashMap<>();
+      params.put(W, view);
+      params.put("text.layer.0.fc.weight", dbl);
+      Map<String, INDArray> grads = new LinkedHashMap<>();
+      grads.put(W, Nd4j.create(gv.clone(), new long[] {3, 4}, 'c'));
+      grads.put("text.layer.0.fc.weight", Nd4j.create(gd.clone(), new long[] {3, 8}, 'c')
+          .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE));
+      adam.step(params, grads, n -> 0.03, 0.5);
+      for (int i = 0; i < gv.length; i++) gv[i] *= 0.5f;
+      for (int i = 0; i < gd.length; i++) gd[i] *= 0.5f;
+      rv.step(gv, 0.03, S.weightDecay());
+      rd.step(gd, 0.03, S.weightDecay());
+      assertClose(rv.w, view, "strided view after step " + step);
+      assertClose(rd.w, dbl.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT), "float64 weight after step " + step);
+    }
+  }
+
+  @Test
   void aGradientOfTheWrongShapeIsRejectedByName() {
     INDArray w = Nd4j.zeros(3, 4);
     var e = assertThrows(IllegalArgumentException.class,

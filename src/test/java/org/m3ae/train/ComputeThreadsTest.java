@@ -11,7 +11,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The two thread counts reach OpenMP and OpenBLAS separately; the global gradient norm through BLAS is exact. */
+/**
+ * The two thread counts reach OpenMP and OpenBLAS separately; the global gradient norm and the gradient accumulation
+ * through BLAS are exact.
+ */
 class ComputeThreadsTest {
   @Test
   void opAndBlasThreadsAreSetApart() {
@@ -51,5 +54,32 @@ class ComputeThreadsTest {
     for (long j = 0; j < v.length(); j++) sq += Math.pow(v.getDouble(j), 2);
     double want = Math.sqrt(sq);
     assertEquals(want, Trainer.globalNorm(grads), want * 1e-6);
+  }
+
+  @Test
+  void accumulationThroughBlasEqualsElementwiseSums() {
+    Random r = new Random(8);
+    float[] a = new float[65 * 33], b = new float[65 * 33];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) r.nextGaussian();
+      b[i] = (float) r.nextGaussian();
+    }
+    INDArray big = Nd4j.create(DataType.FLOAT, 4, 65, 33);
+    Map<String, INDArray> acc = new LinkedHashMap<>();
+    acc.put("w", Nd4j.create(a.clone(), new long[] {65, 33}, 'c'));
+    acc.put("view", big.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1))); // not a whole buffer: addi's path
+    acc.get("view").assign(Nd4j.create(a.clone(), new long[] {65, 33}, 'c'));
+    Map<String, INDArray> g = new LinkedHashMap<>();
+    g.put("w", Nd4j.create(b.clone(), new long[] {65, 33}, 'c'));
+    g.put("view", Nd4j.create(b.clone(), new long[] {65, 33}, 'c'));
+    g.put("new", Nd4j.create(b.clone(), new long[] {65, 33}, 'c'));
+    Trainer.addInto(acc, g, 0.5);
+    Trainer.addInto(acc, g, 1.0);
+    for (String k : new String[] {"w", "view"}) {
+      float[] got = acc.get(k).dup('c').data().asFloat();
+      for (int i = 0; i < a.length; i++) assertEquals(a[i] + 1.5f * b[i], got[i], 1e-5, k + " element " + i);
+    }
+    float[] fresh = acc.get("new").dup('c').data().asFloat(); // first contribution scaled by 0.5, then g itself added
+    for (int i = 0; i < b.length; i++) assertEquals(1.5f * b[i], fresh[i], 1e-5, "new element " + i);
   }
 }
