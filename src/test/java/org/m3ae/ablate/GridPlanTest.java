@@ -159,6 +159,28 @@ class GridPlanTest {
     }
   }
   @Test
+  void theStageZeroTeacherGridDistilsTheTowersOfStageZeroOnly() throws IOException {
+    Path f = Path.of("configs/grids/medpix-mmkd-lit.yaml");
+    GridPlan p = GridPlan.of(GridConfig.load(f), f, dir.resolve("lit"));
+    assertEquals(List.of("lit"), p.shared.stream().map(GridPlan.SharedRun::name).toList());
+    assertEquals(9, p.cells.size());
+    for (GridPlan.Cell c : p.cells) {
+      boolean a = c.label().startsWith("(a)"), fc = c.label().startsWith("(c)");
+      // the teacher is stage 0 itself; its fusion is untrained, so no stack of it is distilled
+      assertEquals(named(p, "lit").weights().toString(), c.run().teacher().weights(), c.id());
+      assertEquals(0.0, c.run().kd().hidden().weights().fusion(), c.id());
+      assertEquals(0.0, c.run().kd().attention().weights().fusion(), c.id());
+      assertEquals(1.0, c.run().kd().hidden().weights().text(), c.id());
+      assertEquals(a ? 0.0 : 1.0, c.run().weight(LossTerm.HID), c.id());
+      assertEquals(fc, c.run().featureKdEnabled(), c.id());
+      assertEquals("fit", c.run().data().split(), c.id());
+      assertEquals(300, c.run().train().steps(), c.id());
+      assertEquals(10, c.finetune().train().epochs(), c.id());
+      assertEquals(null, c.retrieval(), c.id());
+    }
+  }
+
+  @Test
   void theOneSessionMedpixGridDiffersFromTheFullOneOnlyInStageLengths() throws IOException {
     Path fullFile = Path.of("configs/grids/medpix-mmkd.yaml"), smallFile = Path.of("configs/grids/medpix-mmkd-small.yaml");
     GridPlan full = GridPlan.of(GridConfig.load(fullFile), fullFile, dir.resolve("full"));
