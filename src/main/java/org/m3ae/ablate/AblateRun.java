@@ -123,7 +123,7 @@ public final class AblateRun {
       long c0 = System.nanoTime();
       CellResult r;
       try (PrintStream tee = tee(o, c.dir().resolve("log.txt"))) {
-        r = CellRunner.run(c, g.itm(), g.retrieval() == null ? 0 : g.retrieval().maxPairs(), tee);
+        r = CellRunner.run(c, g.itm(), g.retrieval() == null ? 0 : g.retrieval().maxPairs(), g.featureRetrieval(), tee);
       }
       double sec = (System.nanoTime() - c0) / 1e9;
       ran++;

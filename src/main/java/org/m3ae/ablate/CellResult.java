@@ -32,6 +32,13 @@ public record CellResult(
   public static final List<String> RETRIEVAL_METRICS = List.of("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10");
   /** {@code details} key prefix of a retrieval metric's chance level (R@K of random scores on the cell's split). */
   static final String CHANCE_PREFIX = "chance_";
+  /** Key prefix of the R@10 through a feature teacher's ICL head ({@link GridConfig.FeatureRetrieval}). */
+  static final String ICL_PREFIX = "icl_";
+
+  /** e.g. {@code icl_bge_i2t_r10}: image → text R@10 through teacher bge's ICL head. */
+  static String featureMetric(String teacher, String direction) {
+    return ICL_PREFIX + teacher + "_" + direction + "_r10";
+  }
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -49,8 +56,17 @@ public record CellResult(
       case "vqa_closed" -> "VQA closed";
       case "vqa_open" -> "VQA open";
       case "itm_accuracy" -> "ITM acc";
-      default -> metric.matches("(i2t|t2i)_r\\d+")
-          ? (metric.startsWith("i2t") ? "image→text R@" : "text→image R@") + metric.substring(5) : metric;
+      default -> {
+        if (metric.matches("(i2t|t2i)_r\\d+")) {
+          yield (metric.startsWith("i2t") ? "image→text R@" : "text→image R@") + metric.substring(5);
+        }
+        if (metric.startsWith(ICL_PREFIX) && metric.matches(".*_(i2t|t2i)_r10")) {
+          String rest = metric.substring(ICL_PREFIX.length());
+          String teacher = rest.substring(0, rest.length() - "_i2t_r10".length());
+          yield "ICL " + teacher + (rest.endsWith("_i2t_r10") ? " image→text R@10" : " text→image R@10");
+        }
+        yield metric;
+      }
     };
   }
 
@@ -59,13 +75,18 @@ public record CellResult(
    * R@K of random scores for retrieval.
    */
   public double chance(String metric) {
-    if (RETRIEVAL_METRICS.contains(metric)) return details.getOrDefault(CHANCE_PREFIX + metric, Double.NaN);
+    if (RETRIEVAL_METRICS.contains(metric) || metric.startsWith(ICL_PREFIX)) {
+      return details.getOrDefault(CHANCE_PREFIX + metric, Double.NaN);
+    }
     return metric.equals("itm_accuracy") ? 0.5 : 1.0 / answers;
   }
 
-  /** The metrics this cell has, in table order. */
+  /** The metrics this cell has, in table order: {@link #METRICS}, the retrieval task's, then the ICL heads' in run order. */
   public List<String> metricNames() {
-    return java.util.stream.Stream.concat(METRICS.stream(), RETRIEVAL_METRICS.stream()).filter(metrics::containsKey).toList();
+    List<String> names = new java.util.ArrayList<>(
+        java.util.stream.Stream.concat(METRICS.stream(), RETRIEVAL_METRICS.stream()).filter(metrics::containsKey).toList());
+    for (String k : metrics.keySet()) if (k.startsWith(ICL_PREFIX)) names.add(k);
+    return names;
   }
 
   /** The majority baseline of a metric (VQA: the most frequent train answer per answer type; ITM: none). */

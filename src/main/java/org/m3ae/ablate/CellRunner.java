@@ -13,11 +13,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.m3ae.data.pipeline.DataPipeline;
+import org.m3ae.distill.FeatureRetrieval;
 import org.m3ae.distill.PretrainRun;
+import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.Evaluation;
 import org.m3ae.tasks.FinetuneRun;
 import org.m3ae.tasks.ItmAccuracy;
+import org.m3ae.tasks.Metrics;
 import org.m3ae.tasks.TaskConfig;
 import org.m3ae.tasks.TaskManifest;
 import org.m3ae.train.Checkpoints;
@@ -29,7 +33,8 @@ import org.m3ae.train.RunDir;
  * when its marker is there: pre-training ({@code pretrain.json}; an interrupted run continues from its last complete
  * checkpoint, or starts again when it has none), fine-tuning ({@code finetune.json}; an interrupted one starts again,
  * as {@code FinetuneRun} does not resume), the retrieval fine-tuning where the grid has one ({@code retrieval.json},
- * likewise), and the evaluation, whose result is the cell's {@code cell.json}.
+ * likewise), and the evaluation (VQA test, ITM, retrieval, and retrieval through the ICL head where the grid asks for
+ * it), whose result is the cell's {@code cell.json}.
  */
 final class CellRunner {
   private CellRunner() {}
@@ -48,7 +53,7 @@ final class CellRunner {
   }
 
   /** Runs every stage of {@code c} that has not finished and writes its {@code cell.json}. */
-  static CellResult run(GridPlan.Cell c, GridConfig.Itm itm, int maxPairs, PrintStream out) {
+  static CellResult run(GridPlan.Cell c, GridConfig.Itm itm, int maxPairs, GridConfig.FeatureRetrieval fr, PrintStream out) {
     Map<String, Double> seconds = new LinkedHashMap<>();
     // a shared-run row fine-tunes the shared run's weights: its pre-training was done once, before the cells
     seconds.put("pretrain", c.shared() != null ? 0.0 : pretrain(c.run(), c.runFile(), c.pretrainDir(), c.pretrainDone(), out));
@@ -74,6 +79,7 @@ final class CellRunner {
       ir = Evaluation.run(c.retrieval(), c.retrievalDir(), c.retrieval().data().testSplit(), c.retrievalTestDir(), null,
           maxPairs, true, out);
     }
+    Map<String, FeatureRetrievalScore> icl = featureRetrieval(c, model, fr);
     seconds.put("evaluate", (System.nanoTime() - t0) / 1e9);
     seconds.put("total", seconds.values().stream().mapToDouble(Double::doubleValue).sum());
 
@@ -98,9 +104,45 @@ final class CellRunner {
       d.put("retrieval_texts", ir.metrics().get("n_texts"));
       d.put("retrieval_val_best", irInfo.path("best_val").asDouble());
     }
+    for (var e : icl.entrySet()) {
+      for (String dir : List.of("i2t", "t2i")) {
+        String k = CellResult.featureMetric(e.getKey(), dir);
+        m.put(k, e.getValue().recall().get(dir + "_r10"));
+        d.put(CellResult.CHANCE_PREFIX + k, e.getValue().chance().get(dir + "_r10"));
+      }
+      d.put("icl_images", (double) e.getValue().images());
+      d.put("icl_texts", (double) e.getValue().texts());
+    }
     int answers = TaskManifest.read(ft).labels().size();
     CellResult r = new CellResult(c.label(), c.seed(), m, majority, answers, d, seconds, java.time.Instant.now().toString());
     r.write(c.resultFile());
+    return r;
+  }
+
+  /** R@K through a teacher's ICL head, with the chance of random scores on the same pairs. */
+  record FeatureRetrievalScore(int images, int texts, Map<String, Double> recall, Map<String, Double> chance) {}
+
+  /**
+   * The cell's pre-trained weights scored through each feature teacher's ICL head on {@code fr}'s split (see
+   * {@link GridConfig.FeatureRetrieval}); empty when the grid asks for no such score or the cell's run has no unimodal
+   * ICL to score.
+   */
+  static Map<String, FeatureRetrievalScore> featureRetrieval(GridPlan.Cell c, ModelConfig model, GridConfig.FeatureRetrieval fr) {
+    Map<String, FeatureRetrievalScore> r = new LinkedHashMap<>();
+    RunConfig rc = c.run();
+    if (fr == null || !rc.featureKdEnabled() || rc.featureKd().student() != RunConfig.StudentFeatures.UNIMODAL) return r;
+    try (DataPipeline data = PretrainRun.openData(rc, model)) {
+      if (!data.splits().contains(fr.split())) {
+        throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + fr.split() + "' for feature_retrieval (has " + data.splits() + ")");
+      }
+      for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) {
+        OfflineFeatures f = OfflineFeatures.load(Path.of(fr.features()).resolve(t.name()));
+        PretrainRun.checkCoverage(f, data, fr.split());
+        FeatureRetrieval.Scores s = FeatureRetrieval.score(model, c.weights(), t.name(), f, data, fr.split(), fr.batchSize(), 2, 0);
+        r.put(t.name(), new FeatureRetrievalScore(s.numImages(), s.textImage().length, Metrics.recall(s.scores(), s.textImage(), 1, 5, 10),
+            Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10)));
+      }
+    }
     return r;
   }
 

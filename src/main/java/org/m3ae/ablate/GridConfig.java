@@ -40,7 +40,8 @@ public record GridConfig(
     @JsonProperty(required = true) List<Variant> variants,
     @JsonProperty("compare_to") String compareTo,
     Itm itm,
-    Retrieval retrieval) {
+    Retrieval retrieval,
+    @JsonProperty("feature_retrieval") FeatureRetrieval featureRetrieval) {
 
   /** The fine-tuning settings that come from {@code DemoFinetune} rather than a task config file. */
   public static final String DEMO = "demo";
@@ -75,6 +76,21 @@ public record GridConfig(
    */
   public record Retrieval(@JsonProperty(required = true) String config, Integer steps,
       @JsonProperty("max_pairs") int maxPairs, ObjectNode overrides) {}
+
+  /**
+   * An optional score per cell whose run trained MMKD-CLIP's ICL term with unimodal student features: its pre-trained
+   * vision tower and ICL projection against each feature teacher's offline caption features of {@code split}
+   * ({@code features}: the directory extract-features wrote, one sub-directory per teacher), image → text and text →
+   * image R@10 against the chance of random scores (as {@code evaluate-features}). Cells without such a run have no
+   * figure there.
+   */
+  public record FeatureRetrieval(@JsonProperty(required = true) String features, String split,
+      @JsonProperty("batch_size") Integer batchSize) {
+    public FeatureRetrieval {
+      split = split == null ? "dev" : split;
+      batchSize = batchSize == null ? 32 : batchSize;
+    }
+  }
 
   /**
    * One row of the table: a label, optionally another base run config, and overrides of the run config; or, with
@@ -146,6 +162,12 @@ public record GridConfig(
       if (retrieval.maxPairs() < 0) throw new ConfigException(src + ": key 'retrieval.max_pairs': must be >= 0 (0: every pair)");
     }
     if (itm.batchSize() <= 0) throw new ConfigException(src + ": key 'itm.batch_size': must be > 0");
+    if (featureRetrieval != null) {
+      if (featureRetrieval.features() == null || featureRetrieval.features().isBlank()) {
+        throw new ConfigException(src + ": key 'feature_retrieval.features': names the offline features of the split (e.g. features/medpix-dev)");
+      }
+      if (featureRetrieval.batchSize() <= 0) throw new ConfigException(src + ": key 'feature_retrieval.batch_size': must be > 0");
+    }
   }
 
   /** A variant's directory name: lower case, runs of anything but letters and digits as one '-'. */

@@ -36,12 +36,17 @@ public final class GridReport {
   public GridReport(String grid, List<String> labels, String reference, List<CellResult> cells) {
     this.grid = grid;
     this.cells = List.copyOf(cells);
-    this.metrics = cells.isEmpty() ? CellResult.METRICS : cells.get(0).metricNames();
+    // every metric any cell has, in the first order met: the ICL-head scores exist only for runs with feature KD
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+    for (CellResult c : cells) names.addAll(c.metricNames());
+    this.metrics = cells.isEmpty() ? CellResult.METRICS : List.copyOf(names);
     List<Row> rows = new ArrayList<>();
     for (String label : labels) {
       List<CellResult> mine = cells.stream().filter(c -> c.variant().equals(label)).toList();
       Map<String, SeedStats.Summary> s = new LinkedHashMap<>();
-      for (String m : metrics) s.put(m, SeedStats.summary(mine.stream().map(c -> c.metrics().get(m)).toList()));
+      for (String m : metrics) {
+        s.put(m, SeedStats.summary(mine.stream().map(c -> c.metrics().get(m)).filter(java.util.Objects::nonNull).toList()));
+      }
       rows.add(new Row(label, mine.size(), s));
     }
     this.rows = List.copyOf(rows);
@@ -49,15 +54,18 @@ public final class GridReport {
     Row ref = rows.stream().filter(r -> r.label().equals(reference)).findFirst().orElseThrow();
     for (Row r : rows) {
       if (r == ref) continue;
-      for (String m : metrics) cmp.add(new Comparison(r.label(), ref.label(), m, SeedStats.welch(r.stats().get(m), ref.stats().get(m))));
+      for (String m : metrics) {
+        // a metric one side does not have (the reference trained no ICL head) has nothing to compare
+        if (r.stats().get(m).n() == 0 || ref.stats().get(m).n() == 0) continue;
+        cmp.add(new Comparison(r.label(), ref.label(), m, SeedStats.welch(r.stats().get(m), ref.stats().get(m))));
+      }
     }
     this.comparisons = List.copyOf(cmp);
-    if (!cells.isEmpty()) {
-      CellResult c = cells.get(0);
-      for (String m : metrics) {
-        if (c.majority(m) != null) majority.put(m, c.majority(m));
-        chance.put(m, c.chance(m));
-      }
+    for (String m : metrics) {
+      CellResult c = cells.stream().filter(x -> x.metrics().containsKey(m)).findFirst().orElse(null);
+      if (c == null) continue; // no cells yet
+      if (c.majority(m) != null) majority.put(m, c.majority(m));
+      chance.put(m, c.chance(m));
     }
   }
 
@@ -103,6 +111,13 @@ public final class GridReport {
         b.append(String.format(Locale.ROOT, "Retrieval: the retrieval task's test split, %.0f images × %.0f texts, every pair scored by "
                 + "the fine-tuned cross-encoder; R@K in %%, the chance row is the R@K of random scores on that split.%n%n",
             any.details().get("retrieval_images"), any.details().get("retrieval_texts")));
+      }
+      CellResult icl = cells.stream().filter(c -> c.details().containsKey("icl_images")).findFirst().orElse(null);
+      if (icl != null) {
+        b.append(String.format(Locale.ROOT, "ICL: the pre-trained vision tower and the ICL projection of each feature teacher, "
+                + "%.0f images × %.0f captions of the feature_retrieval split ranked by cosine against that teacher's offline "
+                + "caption features (evaluate-features); only variants that trained ICL have it (– elsewhere).%n%n",
+            icl.details().get("icl_images"), icl.details().get("icl_texts")));
       }
     }
     b.append("| variant | n |");

@@ -163,6 +163,8 @@ class GridPlanTest {
     Path f = Path.of("configs/grids/medpix-mmkd-lit.yaml");
     GridPlan p = GridPlan.of(GridConfig.load(f), f, dir.resolve("lit"));
     assertEquals(List.of("lit"), p.shared.stream().map(GridPlan.SharedRun::name).toList());
+    assertEquals("features/medpix-dev", GridConfig.load(f).featureRetrieval().features());
+    assertEquals("dev", GridConfig.load(f).featureRetrieval().split());
     assertEquals(9, p.cells.size());
     for (GridPlan.Cell c : p.cells) {
       boolean a = c.label().startsWith("(a)"), fc = c.label().startsWith("(c)");
