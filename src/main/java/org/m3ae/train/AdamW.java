@@ -121,12 +121,13 @@ public final class AdamW {
    * whole, contiguous float32 array (a view, another dtype, a column-major or strided layout).
    */
   static FloatBuffer contiguousFloats(INDArray a) {
-    if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c' || a.data().length() != a.length()
-        || a.length() > Integer.MAX_VALUE) {
-      return null;
-    }
-    if (a.length() > 1 && a.elementWiseStride() != 1) return null;
-    return a.data().asNioFloat().duplicate();
+    return wholeFloat32(a) ? a.data().asNioFloat() : null;
+  }
+
+  /** Whether {@code a} is a whole, row-major float32 array with unit stride: one plain vector for Java or BLAS level 1. */
+  static boolean wholeFloat32(INDArray a) {
+    return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.data().length() == a.length()
+        && a.length() <= Integer.MAX_VALUE && (a.length() == 1 || a.elementWiseStride() == 1);
   }
 
   /** Saves the moments and the step count (float32, graph variable names prefixed {@code m/} and {@code v/}). */

@@ -11,7 +11,6 @@ import java.util.function.Supplier;
 import org.bytedeco.javacpp.Pointer;
 import org.m3ae.data.pipeline.Batch;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -168,7 +167,7 @@ public final class Trainer {
       INDArray a = acc.get(e.getKey());
       INDArray x = e.getValue();
       if (a == null) acc.put(e.getKey(), scale == 1.0 ? x : x.mul(scale));
-      else if (blasContiguous(a) && blasContiguous(x) && a.length() == x.length()) {
+      else if (AdamW.wholeFloat32(a) && AdamW.wholeFloat32(x) && a.length() == x.length()) {
         // BLAS saxpy: ~5 µs per call against ~40 µs for libnd4j's addi on a tiny model's weights (change 23)
         Nd4j.getBlasWrapper().level1().axpy(a.length(), scale, x, a);
       } else if (scale == 1.0) a.addi(x);
@@ -176,11 +175,6 @@ public final class Trainer {
     }
   }
 
-  /** A whole, row-major float32 array with unit stride: what BLAS level 1 takes as a plain vector. */
-  private static boolean blasContiguous(INDArray a) {
-    return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.data().length() == a.length()
-        && (a.length() == 1 || a.elementWiseStride() == 1) && a.length() <= Integer.MAX_VALUE;
-  }
 
   public static double globalNorm(Map<String, INDArray> grads) {
     // g·g through BLAS (sdot) rather than norm2Number(): libnd4j's reduction to a scalar costs 0.2–8 ms per call
