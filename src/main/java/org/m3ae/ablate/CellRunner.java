@@ -16,7 +16,6 @@ import java.util.stream.Stream;
 import org.m3ae.data.pipeline.DataPipeline;
 import org.m3ae.distill.FeatureRetrieval;
 import org.m3ae.distill.PretrainRun;
-import org.m3ae.distill.features.OfflineFeatures;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.Evaluation;
 import org.m3ae.tasks.FinetuneRun;
@@ -119,7 +118,7 @@ final class CellRunner {
     return r;
   }
 
-  /** R@K through a teacher's ICL head, with the chance of random scores on the same pairs. */
+  /** R@10 both ways through a teacher's ICL head, with the chance of random scores on the same pairs. */
   record FeatureRetrievalScore(int images, int texts, Map<String, Double> recall, Map<String, Double> chance) {}
 
   /**
@@ -132,15 +131,11 @@ final class CellRunner {
     RunConfig rc = c.run();
     if (fr == null || !rc.featureKdEnabled() || rc.featureKd().student() != RunConfig.StudentFeatures.UNIMODAL) return r;
     try (DataPipeline data = PretrainRun.openData(rc, model)) {
-      if (!data.splits().contains(fr.split())) {
-        throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + fr.split() + "' for feature_retrieval (has " + data.splits() + ")");
-      }
-      for (RunConfig.FeatureTeacher t : rc.featureKd().teachers()) {
-        OfflineFeatures f = OfflineFeatures.load(Path.of(fr.features()).resolve(t.name()));
-        PretrainRun.checkCoverage(f, data, fr.split());
-        FeatureRetrieval.Scores s = FeatureRetrieval.score(model, c.weights(), t.name(), f, data, fr.split(), fr.batchSize(), 2, 0);
-        r.put(t.name(), new FeatureRetrievalScore(s.numImages(), s.textImage().length, Metrics.recall(s.scores(), s.textImage(), 1, 5, 10),
-            Metrics.recallChance(s.numImages(), s.textImage(), 1, 5, 10)));
+      List<String> teachers = rc.featureKd().teachers().stream().map(RunConfig.FeatureTeacher::name).toList();
+      for (var e : FeatureRetrieval.captionFeatures(Path.of(fr.features()), teachers, data, fr.split()).entrySet()) {
+        FeatureRetrieval.Scores s = FeatureRetrieval.score(model, c.weights(), e.getKey(), e.getValue(), data, fr.split(), fr.batchSize(), 2, 0);
+        r.put(e.getKey(), new FeatureRetrievalScore(s.numImages(), s.textImage().length, Metrics.recall(s.scores(), s.textImage(), 10),
+            Metrics.recallChance(s.numImages(), s.textImage(), 10)));
       }
     }
     return r;

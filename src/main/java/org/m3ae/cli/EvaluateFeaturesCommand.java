@@ -92,14 +92,7 @@ public final class EvaluateFeaturesCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     try (DataPipeline data = PretrainRun.openData(rc, m)) {
       if (!data.splits().contains(split)) throw new IllegalArgumentException(rc.data().pipeline() + ": no split '" + split + "' (has " + data.splits() + ")");
-      Map<String, OfflineFeatures> feats = new java.util.LinkedHashMap<>();
-      for (String t : names) {
-        OfflineFeatures f = OfflineFeatures.load(features.resolve(t));
-        // Features are matched by record id: a split held out of the one they were extracted from (a pipeline's
-        // holdout) is covered by them; any other split is refused here, naming a record they lack.
-        PretrainRun.checkCoverage(f, data, split);
-        feats.put(t, f);
-      }
+      Map<String, OfflineFeatures> feats = FeatureRetrieval.captionFeatures(features, names, data, split);
       String what = allCheckpoints ? runCheckpoints.root() + "/*" : weightFiles.get(0).toString();
       out.printf(Locale.ROOT, "%s on %s/%s, image ↔ caption retrieval through the ICL head (cosine)%n%n", what, rc.data().pipeline(), split);
       out.println("| " + (allCheckpoints ? "checkpoint | " : "") + "teacher | images | captions | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 |");

@@ -48,6 +48,22 @@ public final class FeatureRetrieval {
   }
 
   /**
+   * The offline caption features of each of {@code teachers} in {@code dir}/&lt;teacher&gt;, checked to cover
+   * {@code split} of {@code data}. Features are matched by record id: a split held out of the one they were extracted
+   * from (a pipeline's holdout) is covered by them; any other split is refused, naming a record they lack.
+   */
+  public static Map<String, OfflineFeatures> captionFeatures(Path dir, List<String> teachers, DataPipeline data, String split) {
+    if (!data.splits().contains(split)) throw new IllegalArgumentException("no split '" + split + "' to score (has " + data.splits() + ")");
+    Map<String, OfflineFeatures> feats = new LinkedHashMap<>();
+    for (String t : teachers) {
+      OfflineFeatures f = OfflineFeatures.load(dir.resolve(t));
+      PretrainRun.checkCoverage(f, data, split);
+      feats.put(t, f);
+    }
+    return feats;
+  }
+
+  /**
    * Scores the first {@code max} pairs (0 = all) of {@code split} in file order.
    *
    * @param weights a pre-training run's weights: the model and the ICL projection for {@code teacher}

@@ -175,7 +175,6 @@ public final class Trainer {
     }
   }
 
-
   public static double globalNorm(Map<String, INDArray> grads) {
     // g·g through BLAS (sdot) rather than norm2Number(): libnd4j's reduction to a scalar costs 0.2–8 ms per call
     // whatever the array's size (an OpenMP team per call), times one call per weight; sdot takes microseconds.
