@@ -19,6 +19,7 @@ import org.m3ae.distill.PretrainRun;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.tasks.Evaluation;
 import org.m3ae.tasks.FinetuneRun;
+import org.m3ae.tasks.HeadInit;
 import org.m3ae.tasks.ItmAccuracy;
 import org.m3ae.tasks.Metrics;
 import org.m3ae.tasks.TaskConfig;
@@ -30,9 +31,8 @@ import org.m3ae.train.RunDir;
 /**
  * Runs one cell, or one shared run, resumably. Each stage leaves a marker file when it is complete and is skipped
  * when its marker is there: pre-training ({@code pretrain.json}; an interrupted run continues from its last complete
- * checkpoint, or starts again when it has none), fine-tuning ({@code finetune.json}; an interrupted one starts again,
- * as {@code FinetuneRun} does not resume), the retrieval fine-tuning where the grid has one ({@code retrieval.json},
- * likewise), and the evaluation (VQA test, ITM, retrieval, and retrieval through the ICL head where the grid asks for
+ * checkpoint, or starts again when it has none), fine-tuning ({@code finetune.json}; likewise), the retrieval
+ * fine-tuning where the grid has one ({@code retrieval.json}; likewise), and the evaluation (VQA test, ITM, retrieval, and retrieval through the ICL head where the grid asks for
  * it), whose result is the cell's {@code cell.json}.
  */
 final class CellRunner {
@@ -141,14 +141,18 @@ final class CellRunner {
     return r;
   }
 
-  /** Fine-tunes {@code tc} into {@code dir} unless {@code done} says it finished (then its record); an interrupted run starts again. */
+  /**
+   * Fine-tunes {@code tc} into {@code dir} unless {@code done} says it finished (then its record); an interrupted run
+   * continues from its last complete checkpoint, or starts again from a clean directory when it has none.
+   */
   private static JsonNode finetune(TaskConfig tc, Path file, Path dir, Path done, PrintStream out) {
     if (Files.exists(done)) return readJson(done);
-    deleteTree(dir);
-    FinetuneRun.Result r = FinetuneRun.run(tc, file, null, dir, null, List.of(), out);
+    boolean resume = new Checkpoints(dir, 1).latest().isPresent();
+    if (!resume) deleteTree(dir);
+    FinetuneRun.Result r = FinetuneRun.run(tc, file, null, HeadInit.CHECKPOINT, dir, null, resume, List.of(), out);
     ObjectNode n = CellResult.JSON.createObjectNode();
     n.put("steps", r.steps()).put("select_metric", r.selectMetric()).put("best_val", r.bestVal()).put("best_step", r.bestStep());
-    n.put("seconds", r.seconds());
+    n.put("resumed", resume).put("seconds", r.seconds());
     writeJson(done, n);
     return n;
   }

@@ -51,6 +51,11 @@ public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--max-steps", description = "Stop after this many steps (the schedule follows it).")
   Integer maxSteps;
 
+  @Option(names = "--resume", description = "Continue from the run directory's latest complete checkpoint (checkpoints/step-N: "
+      + "weights, optimiser state, data position and the best validation so far); the steps after it replay those of an "
+      + "uninterrupted run. Without a checkpoint the run starts at step 0.")
+  boolean resume;
+
   @Mixin UiOptions ui;
 
   @Override
@@ -63,7 +68,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     try (UiSession s = ui.start(runDir)) {
       List<TrainingListener> extra = new ArrayList<>();
       if (s.enabled()) extra.add(s.listener());
-      FinetuneRun.Result r = FinetuneRun.run(tc, config, initPath, initHeads, runDir, maxSteps, extra, System.out);
+      FinetuneRun.Result r = FinetuneRun.run(tc, config, initPath, initHeads, runDir, maxSteps, resume, extra, System.out);
       System.out.printf("done: %d steps in %.1f s → %s; best %s %.4f at step %d (weights %s%s)%n", r.steps(), r.seconds(), r.runDir(),
           r.selectMetric(), r.bestVal(), r.bestStep() + 1, r.weights().getFileName(), r.sdz() == null ? "" : ", inference graph " + r.sdz().getFileName());
     }

@@ -1,5 +1,8 @@
 package org.m3ae.tasks;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -14,6 +17,8 @@ import org.m3ae.data.text.TextTokenizer;
 import org.m3ae.model.ModelConfig;
 import org.m3ae.train.AdamW;
 import org.m3ae.train.BatchStream;
+import org.m3ae.train.CheckpointListener;
+import org.m3ae.train.Checkpoints;
 import org.m3ae.train.MetricsJsonl;
 import org.m3ae.train.Optimization;
 import org.m3ae.train.ProgressListener;
@@ -38,22 +43,36 @@ import org.nd4j.autodiff.samediff.VariableType;
  * split every epoch and keeps the best weights. Writes into {@code runDir}: {@code run.json} (kind finetune),
  * {@code task.json} (what {@link Predictor} and {@code evaluate} need), {@code metrics.jsonl} (steps and
  * {@code validation} events with {@code val_*} values), {@code model.safetensors} (the selected weights),
- * {@code last.safetensors}, and {@code model.sdz} (the inference graph) when it fits SameDiff's size limit.
+ * {@code last.safetensors}, {@code model.sdz} (the inference graph) when it fits SameDiff's size limit, and
+ * {@code checkpoints/} for {@code --resume}.
+ *
+ * <p>Resume is exact: a checkpoint holds the weights, AdamW's moments, the data position and the model selection so
+ * far ({@code validation.json}: the best score and its step); dropout masks and negatives are drawn from (seed, step),
+ * so the steps after it replay the uninterrupted run's, and a validation replayed after the checkpoint rewrites
+ * {@code model.safetensors} with the same weights. By default a checkpoint is written at every validation, after it.
  */
 public final class FinetuneRun {
   public record Result(Path runDir, int steps, double bestVal, int bestStep, String selectMetric, Path weights, Path sdz,
       double seconds) {}
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private FinetuneRun() {}
+
+  /** The file in a fine-tuning checkpoint that holds the model selection so far. */
+  static final String VALIDATION_STATE = "validation.json";
 
   public static Result run(TaskConfig tc, Path configFile, Path init, Path runDir, Integer maxSteps,
       List<TrainingListener> extra, PrintStream out) {
-    return run(tc, configFile, init, HeadInit.CHECKPOINT, runDir, maxSteps, extra, out);
+    return run(tc, configFile, init, HeadInit.CHECKPOINT, runDir, maxSteps, false, extra, out);
   }
 
-  /** @param heads whether a task head in the init file is loaded ({@link HeadInit#CHECKPOINT}) or ignored */
+  /**
+   * @param heads whether a task head in the init file is loaded ({@link HeadInit#CHECKPOINT}) or ignored
+   * @param resume continue from the run directory's latest complete checkpoint (from step 0 when it has none)
+   */
   public static Result run(TaskConfig tc, Path configFile, Path init, HeadInit heads, Path runDir, Integer maxSteps,
-      List<TrainingListener> extra, PrintStream out) {
+      boolean resume, List<TrainingListener> extra, PrintStream out) {
     long t0 = System.nanoTime();
     RunDir run = new RunDir(runDir);
     ModelConfig model = ModelConfig.load(Path.of(tc.model()));
@@ -94,17 +113,48 @@ public final class FinetuneRun {
       TaskManifest.of(tc, configFile, model, td, outputs, textLen).write(runDir);
       writeRunJson(run, tc, configFile, model, initFile, heads, td, steps);
 
-      // validation last: a step's metrics line comes before its validation line
-      List<TrainingListener> listeners = new ArrayList<>(List.of(new MetricsJsonl(runDir),
-          new ProgressListener(tc.name(), Math.max(1, Math.min(every, steps / 20)))));
-      listeners.addAll(extra);
+      FinetuneTask task = new FinetuneTask(train, seed);
+      AdamW adam = new AdamW(opt.adamW());
+      // Order: a step's metrics line, its validation (which writes the validation line), the checkpoint that records
+      // the validation's outcome, then the progress line and the caller's listeners (which may stop the run).
+      List<TrainingListener> listeners = new ArrayList<>();
       Validation val = new Validation(tc, td, train, eval, run, every, steps, listeners, out);
-      listeners.add(val);
+      int ckptEvery = tc.train().checkpointEvery() != null ? tc.train().checkpointEvery() : every;
+      List<Path> configCopies = new ArrayList<>();
+      if (configFile != null) configCopies.add(configFile);
+      configCopies.add(Path.of(tc.model()));
       try (BatchStream stream = new BatchStream(td.data(), td.train(), BatchOptions.plain(), tc.train().batchSize(), seed, tc.data().workers())) {
-        Trainer trainer = new Trainer(new FinetuneTask(train, seed), stream::next, Trainer.Settings.of(opt, steps, tc.train().gcEvery()),
-            new AdamW(opt.adamW()), listeners);
-        trainer.run(runDir, 0);
-        out.println("executor: " + trainer.executorReport());
+        Checkpoints ckpts = run.checkpoints(tc.train().keepCheckpoints());
+        Path resumedFrom = resume ? resume(ckpts, train, task, adam, stream, val, out) : null;
+        int start = resumedFrom == null ? 0 : Checkpoints.readState(resumedFrom).nextStep();
+        int[] lastStep = {start - 1};
+        CheckpointListener checkpoints = new CheckpointListener(ckpts, ckptEvery, steps,
+            () -> new Checkpoints.State(lastStep[0] + 1, stream.epoch(), stream.index(), seed, tc.name()),
+            dir -> {
+              train.writeWeights(dir.resolve(Checkpoints.MODEL));
+              adam.save(dir.resolve(Checkpoints.OPTIMIZER));
+              val.writeState(dir.resolve(VALIDATION_STATE));
+            },
+            configCopies, extra, resumedFrom);
+        listeners.add(new MetricsJsonl(runDir));
+        listeners.add(val);
+        listeners.add(new TrainingListener() {
+          @Override
+          public void onStep(StepMetrics m) {
+            lastStep[0] = m.step();
+          }
+        });
+        listeners.add(checkpoints);
+        listeners.add(new ProgressListener(tc.name(), Math.max(1, Math.min(every, steps / 20))));
+        listeners.addAll(extra);
+        if (start < steps) {
+          Trainer trainer = new Trainer(task, stream::next, Trainer.Settings.of(opt, steps, tc.train().gcEvery()), adam, listeners,
+              checkpoints::last);
+          trainer.run(runDir, start);
+          out.println("executor: " + trainer.executorReport());
+        } else {
+          out.printf("already at step %d of %d: nothing to run%n", start, steps);
+        }
       }
       train.writeWeights(run.lastWeights());
       if (!Files.exists(run.weights())) train.writeWeights(run.weights()); // no validation kept any (no step ran, or NaN scores)
@@ -116,6 +166,29 @@ public final class FinetuneRun {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Continues from the latest complete checkpoint: weights (the frozen embedding tables, constants, stay as the init
+   * file set them), AdamW's moments, the data position and the model selection so far; returns it, or null when there
+   * is none (the run then starts at step 0).
+   */
+  static Path resume(Checkpoints ckpts, TaskGraph train, FinetuneTask task, AdamW adam, BatchStream stream, Validation val,
+      PrintStream out) {
+    var latest = ckpts.latest();
+    if (latest.isEmpty()) {
+      out.println("--resume: no complete checkpoint in " + ckpts.root() + "; starting at step 0");
+      return null;
+    }
+    Path dir = latest.get();
+    Checkpoints.State st = Checkpoints.readState(dir);
+    loadInto(train.sd(), dir.resolve(Checkpoints.MODEL));
+    adam.load(dir.resolve(Checkpoints.OPTIMIZER), task.trainable());
+    val.readState(dir.resolve(VALIDATION_STATE));
+    stream.seek(st.epoch(), st.batchIndex());
+    out.printf("resumed from %s at step %d (epoch %d, batch %d); best %s so far %s%n", dir, st.nextStep(), st.epoch(),
+        st.batchIndex(), val.metricName(), val.bestStep < 0 ? "none (no validation yet)" : String.format("%.4f at step %d", val.best, val.bestStep + 1));
+    return dir;
   }
 
   /** Validates every {@code every} steps and at the end; keeps the best weights as model.safetensors. */
@@ -172,6 +245,29 @@ public final class FinetuneRun {
       StepMetrics vm = new StepMetrics(StepMetrics.VALIDATION, s, System.currentTimeMillis(), v);
       for (TrainingListener l : listeners) if (l != this) l.onValidation(vm);
       out.printf("step %d: %s = %.4f (best %.4f at step %d)%n", s + 1, metricName(), score, best, bestStep + 1);
+    }
+
+    /** The selection so far, for a checkpoint: the metric, the best score and its step (−1 and no score: none yet). */
+    void writeState(Path file) throws IOException {
+      ObjectNode n = JSON.createObjectNode();
+      n.put("metric", metricName());
+      n.put("best_step", bestStep);
+      if (bestStep >= 0) n.put("best", best);
+      Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+    }
+
+    void readState(Path file) {
+      try {
+        JsonNode n = JSON.readTree(file.toFile());
+        if (!metricName().equals(n.path("metric").asText())) {
+          throw new IllegalArgumentException(file + ": the checkpoint selects on '" + n.path("metric").asText() + "', this run on '"
+              + metricName() + "': is it a checkpoint of this task?");
+        }
+        bestStep = n.path("best_step").asInt(-1);
+        best = bestStep < 0 ? Double.NEGATIVE_INFINITY : n.path("best").asDouble();
+      } catch (IOException e) {
+        throw new UncheckedIOException(file + ": unreadable checkpoint file (" + e.getMessage() + ")", e);
+      }
     }
   }
 

@@ -81,7 +81,9 @@ public record TaskConfig(
    * Fine-tuning's {@code train} block (SPEC §2.6, §5): epochs and batch, the shared {@link Optimization} keys (read flat
    * from this block; AdamW, warm-up + linear decay, per-group learning-rate multipliers), a cap on the steps (null:
    * the epochs decide), ITM negatives per image for retrieval (M3AE's draw_false_text = 15), validation every
-   * {@code validate_every} steps (null: once per epoch), and frozen text embeddings.
+   * {@code validate_every} steps (null: once per epoch), frozen text embeddings, and checkpoints for {@code --resume}
+   * every {@code checkpoint_every} steps (null: at every validation, so that a checkpoint holds the selection's state
+   * as of its step) keeping the last {@code keep_checkpoints} (default 2).
    *
    * @param freezeEmbeddings keep the text word and position embedding tables fixed and train on the gather-based graph
    *     (no dropout). With a RoBERTa-size vocabulary (50265) the trainable graph's one-hot embedding product dominates
@@ -95,7 +97,9 @@ public record TaskConfig(
       int negatives,
       @JsonProperty("validate_every") Integer validateEvery,
       @JsonProperty("freeze_embeddings") boolean freezeEmbeddings,
-      @JsonProperty("gc_every") int gcEvery) {
+      @JsonProperty("gc_every") int gcEvery,
+      @JsonProperty("checkpoint_every") Integer checkpointEvery,
+      @JsonProperty("keep_checkpoints") int keepCheckpoints) {
 
     /** The YAML keys; a key left out is null here and takes its default. */
     @JsonCreator
@@ -118,7 +122,9 @@ public record TaskConfig(
         @JsonProperty("validate_every") Integer validateEvery,
         @JsonProperty("freeze_embeddings") Boolean freezeEmbeddings,
         @JsonProperty("executor") Executor executor,
-        @JsonProperty("gc_every") Integer gcEvery) {
+        @JsonProperty("gc_every") Integer gcEvery,
+        @JsonProperty("checkpoint_every") Integer checkpointEvery,
+        @JsonProperty("keep_checkpoints") Integer keepCheckpoints) {
       this(epochs, batchSize,
           Optimization.of(lr, lrMultipliers, Optimization.FINETUNING_MULTIPLIERS, accumulate, weightDecay, betas, eps,
               warmup, clipNorm, noDecay, seed, dropout, executor),
@@ -126,7 +132,9 @@ public record TaskConfig(
           negatives == null ? 15 : negatives,
           validateEvery,
           freezeEmbeddings != null && freezeEmbeddings,
-          gcEvery == null ? 1 : gcEvery);
+          gcEvery == null ? 1 : gcEvery,
+          checkpointEvery,
+          keepCheckpoints == null ? 2 : keepCheckpoints);
     }
 
     /** The optimisation keys sit in {@code train} itself, beside {@code epochs}: written back flat. */
@@ -138,7 +146,8 @@ public record TaskConfig(
 
     /** The same block with another seed (a command line's {@code --seed}). */
     public Train withSeed(long seed) {
-      return new Train(epochs, batchSize, optimization.withSeed(seed), maxSteps, negatives, validateEvery, freezeEmbeddings, gcEvery);
+      return new Train(epochs, batchSize, optimization.withSeed(seed), maxSteps, negatives, validateEvery, freezeEmbeddings, gcEvery,
+          checkpointEvery, keepCheckpoints);
     }
   }
 
@@ -163,7 +172,7 @@ public record TaskConfig(
   /** The same settings for another run: its name, model config and step cap (the demo fine-tunes three models so). */
   public TaskConfig forRun(String runName, String modelConfig, int maxSteps) {
     Train t = new Train(train.epochs(), train.batchSize(), train.optimization(), maxSteps, train.negatives(),
-        train.validateEvery(), train.freezeEmbeddings(), train.gcEvery());
+        train.validateEvery(), train.freezeEmbeddings(), train.gcEvery(), train.checkpointEvery(), train.keepCheckpoints());
     return new TaskConfig(runName, task, modelConfig, init, data, t, eval);
   }
 
@@ -183,6 +192,10 @@ public record TaskConfig(
     if (train.batchSize() <= 0) throw new ConfigException(src + ": key 'train.batch_size': must be > 0");
     train.optimization().validate(src);
     if (train.negatives() < 1) throw new ConfigException(src + ": key 'train.negatives': must be ≥ 1");
+    if (train.checkpointEvery() != null && train.checkpointEvery() < 1) {
+      throw new ConfigException(src + ": key 'train.checkpoint_every': must be ≥ 1 (leave it out to checkpoint at every validation)");
+    }
+    if (train.keepCheckpoints() < 1) throw new ConfigException(src + ": key 'train.keep_checkpoints': must be ≥ 1");
     if (data.valSplit() == null && !(data.valFraction() > 0 && data.valFraction() < 0.5)) {
       throw new ConfigException(src + ": key 'data.val_fraction': a fraction in (0, 0.5)");
     }
