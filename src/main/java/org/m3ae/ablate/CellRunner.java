@@ -32,8 +32,8 @@ import org.m3ae.train.RunDir;
  * Runs one cell, or one shared run, resumably. Each stage leaves a marker file when it is complete and is skipped
  * when its marker is there: pre-training ({@code pretrain.json}; an interrupted run continues from its last complete
  * checkpoint, or starts again when it has none), fine-tuning ({@code finetune.json}; likewise), the retrieval
- * fine-tuning where the grid has one ({@code retrieval.json}; likewise), and the evaluation (VQA test, ITM, retrieval, and retrieval through the ICL head where the grid asks for
- * it), whose result is the cell's {@code cell.json}.
+ * fine-tuning where the grid has one ({@code retrieval.json}; likewise), and the evaluation (VQA test, ITM, retrieval,
+ * and retrieval through the ICL head where the grid asks for it), whose result is the cell's {@code cell.json}.
  */
 final class CellRunner {
   private CellRunner() {}
@@ -41,8 +41,7 @@ final class CellRunner {
   /** Pre-trains (or distils) into {@code runDir} unless {@code done} says it finished; returns its seconds. */
   static double pretrain(RunConfig rc, Path configFile, Path runDir, Path done, PrintStream out) {
     if (Files.exists(done)) return readJson(done).path("seconds").asDouble();
-    boolean resume = new Checkpoints(runDir, 1).latest().isPresent();
-    if (!resume) deleteTree(runDir); // a run killed before its first checkpoint starts again from a clean directory
+    boolean resume = resumable(runDir);
     PretrainRun.Result r = PretrainRun.run(rc, configFile, runDir, null, resume, List.of(), out);
     ObjectNode n = CellResult.JSON.createObjectNode();
     n.put("steps", r.steps()).put("weights", r.weights().toString()).put("parameters", r.parameters());
@@ -147,14 +146,23 @@ final class CellRunner {
    */
   private static JsonNode finetune(TaskConfig tc, Path file, Path dir, Path done, PrintStream out) {
     if (Files.exists(done)) return readJson(done);
-    boolean resume = new Checkpoints(dir, 1).latest().isPresent();
-    if (!resume) deleteTree(dir);
+    boolean resume = resumable(dir);
     FinetuneRun.Result r = FinetuneRun.run(tc, file, null, HeadInit.CHECKPOINT, dir, null, resume, List.of(), out);
     ObjectNode n = CellResult.JSON.createObjectNode();
     n.put("steps", r.steps()).put("select_metric", r.selectMetric()).put("best_val", r.bestVal()).put("best_step", r.bestStep());
     n.put("resumed", resume).put("seconds", r.seconds());
     writeJson(done, n);
     return n;
+  }
+
+  /**
+   * Whether an interrupted stage in {@code runDir} continues from a checkpoint; when it has none, the directory is
+   * cleared and the stage starts again from a clean directory.
+   */
+  static boolean resumable(Path runDir) {
+    if (new Checkpoints(runDir, 1).latest().isPresent()) return true;
+    deleteTree(runDir);
+    return false;
   }
 
   static JsonNode readJson(Path f) {

@@ -94,7 +94,9 @@ public final class PretrainRun {
       try (BatchStream stream = new BatchStream(data, rc.data().split(), opts, rc.train().batchSize(), seed, rc.data().workers())) {
         Checkpoints ckpts = run.checkpoints(rc.train().keepCheckpoints());
         AdamW adam = new AdamW(opt.adamW());
-        Path resumedFrom = resume ? resume(ckpts, graph, adam, stream, out) : null;
+        Path resumedFrom = resume
+            ? ckpts.resume(dir -> loadWeights(graph.graph(), dir.resolve(Checkpoints.MODEL)), adam, graph.trainable(), stream, out)
+            : null;
         int start = resumedFrom == null ? 0 : Checkpoints.readState(resumedFrom).nextStep();
         if (resumedFrom == null && rc.studentInit() == RunConfig.StudentInit.TEACHER) {
           initFromTeacher(graph.graph(), Path.of(rc.teacher().weights()), teacherCfg, out);
@@ -109,7 +111,7 @@ public final class PretrainRun {
         // (which may stop the run: the checkpoint of that step exists by then).
         LastStep lastStep = new LastStep();
         CheckpointListener checkpoints = new CheckpointListener(ckpts, rc.train().checkpointEvery(), steps,
-            () -> new Checkpoints.State(lastStep.step + 1, stream.epoch(), stream.index(), seed, rc.name()),
+            next -> new Checkpoints.State(next, stream.epoch(), stream.index(), seed, rc.name()),
             dir -> {
               GraphWeights.write(graph.sd(), dir.resolve(Checkpoints.MODEL), model.name());
               adam.save(dir.resolve(Checkpoints.OPTIMIZER));
@@ -161,25 +163,6 @@ public final class PretrainRun {
         true, org.nd4j.linalg.api.buffer.DataType.FLOAT, features, kd);
   }
 
-  /**
-   * Loads the latest complete checkpoint into the graph, the optimiser and the data stream's position; returns it, or
-   * null when there is none (the run then starts at step 0).
-   */
-  static Path resume(Checkpoints ckpts, PretrainGraph graph, AdamW adam, BatchStream stream, PrintStream out) {
-    var latest = ckpts.latest();
-    if (latest.isEmpty()) {
-      out.println("--resume: no complete checkpoint in " + ckpts.root() + "; starting at step 0");
-      return null;
-    }
-    Path dir = latest.get();
-    Checkpoints.State st = Checkpoints.readState(dir);
-    loadWeights(graph.graph(), dir.resolve(Checkpoints.MODEL));
-    adam.load(dir.resolve(Checkpoints.OPTIMIZER), graph.trainable());
-    stream.seek(st.epoch(), st.batchIndex());
-    out.printf("resumed from %s at step %d (epoch %d, batch %d)%n", dir, st.nextStep(), st.epoch(), st.batchIndex());
-    return dir;
-  }
-
   /** The feature directories of {@code feature_kd}, by teacher name, in config order (empty without feature KD). */
   static Map<String, OfflineFeatures> loadOfflineFeatures(RunConfig rc, PrintStream out) {
     Map<String, OfflineFeatures> m = new LinkedHashMap<>();
@@ -227,19 +210,12 @@ public final class PretrainRun {
     }
   }
 
-  /** Remembers the last step's metrics (for the state a checkpoint records and for the final report). */
+  /** Remembers the last step's metrics (for the final report). */
   static final class LastStep implements TrainingListener {
-    int step = -1;
     StepMetrics metrics;
 
     @Override
-    public void onStart(Path runDir, int startStep, int totalSteps) {
-      step = startStep - 1;
-    }
-
-    @Override
     public void onStep(StepMetrics m) {
-      step = m.step();
       metrics = m;
     }
   }

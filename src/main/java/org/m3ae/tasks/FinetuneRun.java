@@ -127,9 +127,8 @@ public final class FinetuneRun {
         Checkpoints ckpts = run.checkpoints(tc.train().keepCheckpoints());
         Path resumedFrom = resume ? resume(ckpts, train, task, adam, stream, val, out) : null;
         int start = resumedFrom == null ? 0 : Checkpoints.readState(resumedFrom).nextStep();
-        int[] lastStep = {start - 1};
         CheckpointListener checkpoints = new CheckpointListener(ckpts, ckptEvery, steps,
-            () -> new Checkpoints.State(lastStep[0] + 1, stream.epoch(), stream.index(), seed, tc.name()),
+            next -> new Checkpoints.State(next, stream.epoch(), stream.index(), seed, tc.name()),
             dir -> {
               train.writeWeights(dir.resolve(Checkpoints.MODEL));
               adam.save(dir.resolve(Checkpoints.OPTIMIZER));
@@ -138,12 +137,6 @@ public final class FinetuneRun {
             configCopies, extra, resumedFrom);
         listeners.add(new MetricsJsonl(runDir));
         listeners.add(val);
-        listeners.add(new TrainingListener() {
-          @Override
-          public void onStep(StepMetrics m) {
-            lastStep[0] = m.step();
-          }
-        });
         listeners.add(checkpoints);
         listeners.add(new ProgressListener(tc.name(), Math.max(1, Math.min(every, steps / 20))));
         listeners.addAll(extra);
@@ -169,25 +162,19 @@ public final class FinetuneRun {
   }
 
   /**
-   * Continues from the latest complete checkpoint: weights (the frozen embedding tables, constants, stay as the init
-   * file set them), AdamW's moments, the data position and the model selection so far; returns it, or null when there
-   * is none (the run then starts at step 0).
+   * {@link Checkpoints#resume} with the weights (the frozen embedding tables, constants, stay as the init file set
+   * them) and the model selection so far; null when there is no checkpoint (the run then starts at step 0).
    */
   static Path resume(Checkpoints ckpts, TaskGraph train, FinetuneTask task, AdamW adam, BatchStream stream, Validation val,
       PrintStream out) {
-    var latest = ckpts.latest();
-    if (latest.isEmpty()) {
-      out.println("--resume: no complete checkpoint in " + ckpts.root() + "; starting at step 0");
-      return null;
+    Path dir = ckpts.resume(d -> {
+      loadInto(train.sd(), d.resolve(Checkpoints.MODEL));
+      val.readState(d.resolve(VALIDATION_STATE));
+    }, adam, task.trainable(), stream, out);
+    if (dir != null) {
+      out.printf("best %s so far: %s%n", val.metricName(),
+          val.bestStep < 0 ? "none (no validation yet)" : String.format("%.4f at step %d", val.best, val.bestStep + 1));
     }
-    Path dir = latest.get();
-    Checkpoints.State st = Checkpoints.readState(dir);
-    loadInto(train.sd(), dir.resolve(Checkpoints.MODEL));
-    adam.load(dir.resolve(Checkpoints.OPTIMIZER), task.trainable());
-    val.readState(dir.resolve(VALIDATION_STATE));
-    stream.seek(st.epoch(), st.batchIndex());
-    out.printf("resumed from %s at step %d (epoch %d, batch %d); best %s so far %s%n", dir, st.nextStep(), st.epoch(),
-        st.batchIndex(), val.metricName(), val.bestStep < 0 ? "none (no validation yet)" : String.format("%.4f at step %d", val.best, val.bestStep + 1));
     return dir;
   }
 

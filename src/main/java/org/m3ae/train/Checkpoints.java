@@ -39,6 +39,11 @@ public final class Checkpoints {
     void write(Path dir) throws IOException;
   }
 
+  /** Reads back from a checkpoint directory what the run wrote there besides the optimiser (its weights, ...). */
+  public interface Reader {
+    void read(Path dir);
+  }
+
   private final Path root;
   private final int keep;
 
@@ -103,6 +108,26 @@ public final class Checkpoints {
   public Optional<Path> latest() {
     List<Path> all = list();
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  /**
+   * {@code --resume}: restores the latest complete checkpoint — the run's own tensors and state through
+   * {@code restore}, then AdamW's moments for {@code trainable} and the data stream's position — and returns it; null
+   * when there is none (the run then starts at step 0). Both are announced on {@code out}.
+   */
+  public Path resume(Reader restore, AdamW adam, List<String> trainable, BatchStream stream, java.io.PrintStream out) {
+    Optional<Path> latest = latest();
+    if (latest.isEmpty()) {
+      out.println("--resume: no complete checkpoint in " + root + "; starting at step 0");
+      return null;
+    }
+    Path dir = latest.get();
+    State st = readState(dir);
+    restore.read(dir);
+    adam.load(dir.resolve(OPTIMIZER), trainable);
+    stream.seek(st.epoch(), st.batchIndex());
+    out.printf("resumed from %s at step %d (epoch %d, batch %d)%n", dir, st.nextStep(), st.epoch(), st.batchIndex());
+    return dir;
   }
 
   public static State readState(Path dir) {
